@@ -1,0 +1,145 @@
+"""MemoryStore: the in-memory adapter, with real transactions (an undo log and one lock)."""
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .protocol import TABLES, DuplicateKey, Table
+
+__all__ = ["MemoryStore"]
+
+R = TypeVar("R")
+_Key = tuple[Any, ...]
+
+
+class _TableData:
+    """Rows of one table plus its secondary indexes (index fields -> values -> keys)."""
+
+    def __init__(self, table: Table[Any]) -> None:
+        self.table = table
+        self.rows: dict[_Key, Any] = {}
+        self.indexes: dict[tuple[str, ...], dict[_Key, set[_Key]]] = {
+            ix: {} for ix in table.indexes
+        }
+        self.last_seq = 0
+
+    def set(self, key: _Key, record: Any | None) -> None:
+        old = self.rows.get(key)
+        if old is not None:
+            for fields, index in self.indexes.items():
+                values = tuple(getattr(old, f) for f in fields)
+                index[values].discard(key)
+        if record is None:
+            self.rows.pop(key, None)
+            return
+        self.rows[key] = record
+        for fields, index in self.indexes.items():
+            values = tuple(getattr(record, f) for f in fields)
+            index.setdefault(values, set()).add(key)
+
+    def candidates(self, where: dict[str, Any]) -> list[_Key]:
+        fields = tuple(where)
+        for ix in self.table.indexes:
+            if ix[: len(fields)] == fields and len(fields) == len(ix):
+                return list(self.indexes[ix].get(tuple(where.values()), ()))
+        return list(self.rows)
+
+
+class _MemoryUnitOfWork:
+    def __init__(self, store: "MemoryStore") -> None:
+        self._store = store
+        self._undo: list[tuple[str, _Key, Any | None, int]] = []
+        self._open = True
+        store._lock.acquire()
+
+    def _data(self, table: Table[Any]) -> _TableData:
+        return self._store._tables[table.name]
+
+    def _write(self, table: Table[Any], key: _Key, record: Any | None) -> None:
+        if not self._open:
+            raise RuntimeError("unit of work is closed")
+        data = self._data(table)
+        self._undo.append((table.name, key, data.rows.get(key), data.last_seq))
+        data.set(key, record)
+
+    def get(self, table: Table[R], key: _Key) -> R | None:
+        result: R | None = self._data(table).rows.get(tuple(key))
+        return result
+
+    def find(self, table: Table[R], **where: Any) -> list[R]:
+        if not table.queryable(tuple(where)):
+            raise ValueError(f"{table.name}: no key or index starts with {tuple(where)}")
+        data = self._data(table)
+        rows = data.rows
+        keys = [
+            k
+            for k in data.candidates(where)
+            if all(getattr(rows[k], f) == v for f, v in where.items())
+        ]
+        keys.sort()
+        return [rows[k] for k in keys]
+
+    def insert(self, table: Table[R], record: R) -> None:
+        key = table.key_of(record)
+        if key in self._data(table).rows:
+            raise DuplicateKey(f"{table.name}{key}")
+        self._write(table, key, record)
+
+    def put(self, table: Table[R], record: R) -> None:
+        self._write(table, table.key_of(record), record)
+
+    def delete(self, table: Table[R], key: _Key) -> None:
+        if tuple(key) in self._data(table).rows:
+            self._write(table, tuple(key), None)
+
+    def append(self, table: Table[R], build: Callable[[int], R]) -> R:
+        data = self._data(table)
+        seq = data.last_seq + 1
+        record = build(seq)
+        self._write(table, (seq,), record)
+        data.last_seq = seq
+        return record
+
+    def scan(
+        self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
+    ) -> list[R]:
+        rows = [r for r in self.find(table, **where) if getattr(r, "seq") > after]
+        return rows if limit is None else rows[:limit]
+
+    def commit(self) -> None:
+        self._undo.clear()
+        self._close()
+
+    def rollback(self) -> None:
+        for name, key, old, last_seq in reversed(self._undo):
+            data = self._store._tables[name]
+            data.set(key, old)
+            data.last_seq = last_seq
+        self._undo.clear()
+        self._close()
+
+    def _close(self) -> None:
+        if self._open:
+            self._open = False
+            self._store._lock.release()
+
+    def __enter__(self) -> "_MemoryUnitOfWork":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._open:
+            self.rollback()
+
+
+class MemoryStore:
+    """Keeps everything in this process's memory; transactions are real (rollback undoes all)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._tables = {t.name: _TableData(t) for t in TABLES}
+
+    def unit_of_work(self, *, write: bool = True) -> _MemoryUnitOfWork:
+        return _MemoryUnitOfWork(self)
+
+    def close(self) -> None:
+        """Nothing to release."""

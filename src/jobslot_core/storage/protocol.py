@@ -1,0 +1,174 @@
+"""The storage protocol: a unit of work over a few declared tables.
+
+A host that wants the library on its own database implements `Store` and `UnitOfWork` for the
+tables in `TABLES` and runs `jobslot_core.testing.StorageContract` against it. The domain never
+sees SQL: each table declares its primary key, its secondary indexes and whether it is an
+append-only log whose `seq` the store assigns.
+"""
+
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
+
+from .. import model
+
+__all__ = [
+    "ACTIVE_BUFFS",
+    "BALANCES",
+    "CATALOGS",
+    "EVENTS",
+    "IDEMPOTENCY",
+    "LEDGER",
+    "MEKS",
+    "MEK_TOTALS",
+    "OFFERS",
+    "OWNERSHIPS",
+    "PRESTIGES",
+    "PROGRESSIONS",
+    "SECRETS",
+    "SELECTIONS",
+    "SLOTS",
+    "TABLES",
+    "CURSORS",
+    "Cursor",
+    "DuplicateKey",
+    "Store",
+    "Table",
+    "UnitOfWork",
+    "WALLET_STATS",
+    "WALLET_TOTALS",
+]
+
+R = TypeVar("R")
+
+
+class DuplicateKey(Exception):
+    """`insert` found a record with the same primary key (the store changed nothing)."""
+
+
+@attrs.frozen
+class Table(Generic[R]):
+    """A declared table: records of one class, a primary key, secondary indexes.
+
+    A log table (`log=True`) has the primary key `("seq",)`, assigned by `UnitOfWork.append` in
+    increasing order; logs are append-only.
+    """
+
+    name: str
+    record: type[R]
+    key: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+    log: bool = False
+
+    def key_of(self, record: R) -> tuple[Any, ...]:
+        return tuple(getattr(record, f) for f in self.key)
+
+    def queryable(self, fields: tuple[str, ...]) -> bool:
+        """`find` may filter on a prefix of the key or of an index, nothing else."""
+        return any(fields == ix[: len(fields)] for ix in (self.key, *self.indexes))
+
+
+@attrs.frozen
+class Cursor:
+    """A host consumer's position in the event outbox."""
+
+    consumer: str
+    seq: int
+
+
+MEKS = Table("meks", model.Mek, ("mek_id",), (("wallet",),))
+OWNERSHIPS = Table("ownerships", model.Ownership, ("seq",), (("mek_id",),), log=True)
+SLOTS = Table("slots", model.JobSlot, ("wallet", "slot_number"), (("mek_id",),))
+PROGRESSIONS = Table("progressions", model.Progression, ("mek_id", "job_key"))
+OFFERS = Table(
+    "offers",
+    model.Offer,
+    ("offer_id",),
+    (("mek_id", "job_key", "prestige_sequence", "pit_stop_number"),),
+)
+SELECTIONS = Table(
+    "selections",
+    model.Selection,
+    ("mek_id", "job_key", "prestige_sequence", "pit_stop_number"),
+    (("wallet",),),
+)
+ACTIVE_BUFFS = Table("active_buffs", model.ActiveBuff, ("buff_id",), (("mek_id", "job_key"),))
+MEK_TOTALS = Table("mek_totals", model.MekTotal, ("mek_id", "effect_type"), (("wallet",),))
+WALLET_TOTALS = Table("wallet_totals", model.WalletTotal, ("wallet", "effect_type"))
+WALLET_STATS = Table("wallet_stats", model.WalletStats, ("wallet",))
+PRESTIGES = Table(
+    "prestiges", model.PrestigeRecord, ("mek_id", "job_key", "prestige_number"), (("wallet",),)
+)
+BALANCES = Table("balances", model.Balance, ("wallet", "currency"))
+LEDGER = Table("ledger", model.LedgerEntry, ("seq",), (("wallet", "currency"),), log=True)
+EVENTS = Table("events", model.Event, ("seq",), log=True)
+CURSORS = Table("cursors", Cursor, ("consumer",))
+IDEMPOTENCY = Table("idempotency", model.IdempotencyRecord, ("key",), (("at_ms",),))
+CATALOGS = Table(
+    "catalogs", model.CatalogVersion, ("seq",), (("fingerprint",),), log=True
+)
+SECRETS = Table("secrets", model.OfferSecret, ("secret_id",))
+
+TABLES: tuple[Table[Any], ...] = (
+    MEKS, OWNERSHIPS, SLOTS, PROGRESSIONS, OFFERS, SELECTIONS, ACTIVE_BUFFS, MEK_TOTALS,
+    WALLET_TOTALS, WALLET_STATS, PRESTIGES, BALANCES, LEDGER, EVENTS, CURSORS, IDEMPOTENCY,
+    CATALOGS, SECRETS,
+)  # fmt: skip
+"""Every table the service uses, in a stable order (adapters create them all)."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Nothing is visible to others until `commit`; leaving the `with` block
+    without committing rolls back every change.
+
+    Raises `jobslot_core.errors.StorageError` (or a subclass) for driver failures.
+    """
+
+    def get(self, table: Table[R], key: tuple[Any, ...]) -> R | None:
+        """The record with this primary key, or None."""
+        ...
+
+    def find(self, table: Table[R], **where: Any) -> list[R]:
+        """Records whose fields equal `where` (a key or index prefix), in primary-key order."""
+        ...
+
+    def insert(self, table: Table[R], record: R) -> None:
+        """Add a record; raises `DuplicateKey` when its key exists."""
+        ...
+
+    def put(self, table: Table[R], record: R) -> None:
+        """Insert or replace by primary key."""
+        ...
+
+    def delete(self, table: Table[R], key: tuple[Any, ...]) -> None:
+        """Remove the record with this key (no error when absent)."""
+        ...
+
+    def append(self, table: Table[R], build: Callable[[int], R]) -> R:
+        """Append to a log: `build(seq)` makes the record for the next sequence number."""
+        ...
+
+    def scan(self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any) -> list[R]:
+        """Log records with `seq > after` (and `where`), in `seq` order, at most `limit`."""
+        ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def __enter__(self) -> "UnitOfWork": ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class Store(Protocol):
+    """A place to keep the game's state.
+
+    `unit_of_work(write=True)` starts a transaction that serialises with other writers (also
+    across processes, for stores that several processes share); `write=False` may share.
+    """
+
+    def unit_of_work(self, *, write: bool = True) -> UnitOfWork: ...
+
+    def close(self) -> None: ...
