@@ -7,6 +7,7 @@ pit_stops[1].to_level``) and the offending value.
 
 
 import enum
+import itertools
 import math
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -88,6 +89,16 @@ class BuffCarryMode(enum.StrEnum):
     KEEP_DIMINISHED = "keep_diminished"
 
 
+def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
+    """A typed `tuple` converter (mypy cannot solve attrs' `converter=tuple`)."""
+    return tuple(items)
+
+
+def _int_tuple(items: Iterable[int]) -> tuple[int, ...]:
+    """A typed `tuple` converter (mypy cannot solve attrs' `converter=tuple`)."""
+    return tuple(items)
+
+
 @attrs.frozen
 class Cost:
     """An amount of one ledger currency (whole units)."""
@@ -101,7 +112,7 @@ class UnlockRequirements:
     """What a wallet needs before it may purchase a job type."""
 
     prestige_count: int = 0
-    job_keys: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    job_keys: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     total_meks: int = 0
 
 
@@ -114,14 +125,18 @@ class PitStop:
     to_level: int
 
 
+def _pit_stops(items: Iterable[PitStop]) -> tuple[PitStop, ...]:
+    return tuple(items)
+
+
 @attrs.frozen
 class JobType:
-    """A job a slot can hold. `level_tenure[i]` is the tenure (seconds worked) to reach level i+2."""
+    """A job a slot can hold; `level_tenure[i]` is the tenure (seconds worked) for level i+2."""
 
     key: str
     tier: Tier = attrs.field(converter=Tier)
-    level_tenure: tuple[int, ...] = attrs.field(converter=tuple)
-    pit_stops: tuple[PitStop, ...] = attrs.field(converter=tuple)
+    level_tenure: tuple[int, ...] = attrs.field(converter=_int_tuple)
+    pit_stops: tuple[PitStop, ...] = attrs.field(converter=_pit_stops)
     display_name: str = ""
     description: str = ""
     max_level: int = 10
@@ -229,7 +244,7 @@ class PrestigeReward:
 
     account_buff_percent: float = 1.0
     account_buff_effects: tuple[str, ...] = attrs.field(
-        default=("gold_rate", "essence_rate"), converter=tuple
+        default=("gold_rate", "essence_rate"), converter=_str_tuple
     )
     tokens: int = 0
     token_currency: str = "prestige_token"
@@ -246,7 +261,7 @@ class JobChangePolicy:
 
 @attrs.frozen
 class BuffCarryPolicy:
-    """Policy 8.3: `clear` the job's buffs on prestige, or keep them scaled by `factor` each time."""
+    """Policy 8.3: `clear` the job's buffs on prestige, or keep them scaled by `factor` each."""
 
     mode: BuffCarryMode = BuffCarryMode.CLEAR
     factor: float = 0.5
@@ -271,11 +286,15 @@ def _default_slot_rules() -> tuple[SlotRule, ...]:
     )
 
 
+def _slot_rules(items: Iterable[SlotRule]) -> tuple[SlotRule, ...]:
+    return tuple(items)
+
+
 @attrs.frozen
 class SlotUnlockPolicy:
-    """Per-slot unlock rules; the last rule also applies to every slot after it, up to `max_slots`."""
+    """Per-slot unlock rules; the last rule also applies to every later slot, up to `max_slots`."""
 
-    rules: tuple[SlotRule, ...] = attrs.field(factory=_default_slot_rules, converter=tuple)
+    rules: tuple[SlotRule, ...] = attrs.field(factory=_default_slot_rules, converter=_slot_rules)
     max_slots: int = 10
 
     def rule_for(self, slot: int) -> SlotRule:
@@ -303,10 +322,29 @@ class Policies:
     reroll: RerollPolicy = RerollPolicy()
 
 
-def _keyed(items: Iterable[Any] | Mapping[str, Any]) -> Mapping[str, Any]:
+def _keyed(name: str, items: Any) -> Mapping[str, Any]:
+    """Index entities by key; two entries with one key are refused, never silently merged."""
     if isinstance(items, Mapping):
         return MappingProxyType(dict(items))
-    return MappingProxyType({item.key: item for item in items})
+    out: dict[str, Any] = {}
+    for item in items:
+        key = item.key
+        if key in out:
+            raise InvalidCatalog(f"{name}.{key}", key, "two entries have this key")
+        out[key] = item
+    return MappingProxyType(out)
+
+
+def _keyed_jobs(items: Iterable[JobType] | Mapping[str, JobType]) -> Mapping[str, JobType]:
+    return _keyed("job_types", items)
+
+
+def _keyed_buffs(items: Iterable[BuffType] | Mapping[str, BuffType]) -> Mapping[str, BuffType]:
+    return _keyed("buff_types", items)
+
+
+def _buff_ranges(items: Iterable[BuffRange]) -> tuple[BuffRange, ...]:
+    return tuple(items)
 
 
 @attrs.frozen
@@ -321,9 +359,9 @@ class _Index:
 class Catalog:
     """The whole admin configuration, validated as one value (see module docstring)."""
 
-    job_types: Mapping[str, JobType] = attrs.field(converter=_keyed)
-    buff_types: Mapping[str, BuffType] = attrs.field(converter=_keyed)
-    buff_ranges: tuple[BuffRange, ...] = attrs.field(converter=tuple)
+    job_types: Mapping[str, JobType] = attrs.field(converter=_keyed_jobs)
+    buff_types: Mapping[str, BuffType] = attrs.field(converter=_keyed_buffs)
+    buff_ranges: tuple[BuffRange, ...] = attrs.field(converter=_buff_ranges)
     rng: RngConfig = RngConfig()
     policies: Policies = Policies()
     _index: _Index = attrs.field(init=False, eq=False, repr=False)
@@ -343,7 +381,7 @@ class Catalog:
     def eligible_buffs(
         self, job_key: str, pit_stop_number: int
     ) -> tuple[tuple[BuffType, BuffRange], ...]:
-        """The buff types (with their cell) an offer at this pit stop draws from, in a fixed order."""
+        """The buff types (with their cell) an offer at this pit stop draws from, in fixed order."""
         try:
             return self._index.eligible[(job_key, pit_stop_number)]
         except KeyError:
@@ -443,14 +481,20 @@ def _validate_job(path: str, job: JobType, job_keys: Mapping[str, JobType]) -> N
     for i, stop in enumerate(job.pit_stops):
         sp = f"{path}.pit_stops[{i}]"
         if stop.number != i + 1:
-            raise _fail(f"{sp}.number", stop.number, f"pit stops are numbered 1..n; expected {i + 1}")
+            raise _fail(
+                f"{sp}.number", stop.number, f"pit stops are numbered 1..n; expected {i + 1}"
+            )
         _check_int(f"{sp}.from_level", stop.from_level, 1)
         _check_int(f"{sp}.to_level", stop.to_level, 2, job.max_level)
         if stop.from_level >= stop.to_level:
-            raise _fail(f"{sp}.from_level", stop.from_level, f"must be below to_level {stop.to_level}")
+            raise _fail(
+                f"{sp}.from_level", stop.from_level, f"must be below to_level {stop.to_level}"
+            )
         if stop.from_level < last_to:
             raise _fail(
-                f"{sp}.from_level", stop.from_level, f"overlaps the previous pit stop (to {last_to})"
+                f"{sp}.from_level",
+                stop.from_level,
+                f"overlaps the previous pit stop (to {last_to})",
             )
         last_to = stop.to_level
     for i, other in enumerate(job.unlock.job_keys):
@@ -506,7 +550,9 @@ def _validate_policies(p: Policies) -> None:
     pr = p.prestige
     _check_number("policies.prestige.account_buff_percent", pr.account_buff_percent)
     if pr.account_buff_percent < 0:
-        raise _fail("policies.prestige.account_buff_percent", pr.account_buff_percent, "must be >= 0")
+        raise _fail(
+            "policies.prestige.account_buff_percent", pr.account_buff_percent, "must be >= 0"
+        )
     for i, effect in enumerate(pr.account_buff_effects):
         _check_key(f"policies.prestige.account_buff_effects[{i}]", effect)
     _check_int("policies.prestige.tokens", pr.tokens, 0)
@@ -558,7 +604,7 @@ def _validate(catalog: Catalog) -> _Index:
     cells: dict[tuple[str, Tier], tuple[BuffRange, ...]] = {}
     for group_key, members in grouped.items():
         members.sort(key=lambda m: m[1].min_level)
-        for (_, a), (j, b) in zip(members, members[1:], strict=False):
+        for (_, a), (j, b) in itertools.pairwise(members):
             if b.min_level <= a.max_level:
                 raise _fail(
                     f"buff_ranges[{j}].min_level",
@@ -581,15 +627,15 @@ def _validate(catalog: Catalog) -> _Index:
                 row = cells.get((buff.key, job.tier))
                 if row is None:
                     continue
-                cell = next((c for c in row if c.covers(stop.from_level)), None)
-                if cell is None:
+                hit = next((c for c in row if c.covers(stop.from_level)), None)
+                if hit is None:
                     raise _fail(
                         f"buff_ranges[{buff.key},{job.tier.value}]",
                         stop.from_level,
                         f"gap: no cell covers level {stop.from_level}, "
                         f"reached by job_types.{key}.pit_stops[{stop.number - 1}]",
                     )
-                found.append((buff, cell))
+                found.append((buff, hit))
             if len(found) < needed:
                 raise _fail(
                     f"job_types.{key}.pit_stops[{stop.number - 1}]",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -55,13 +55,23 @@ def _structure_bool(value: Any, _: type) -> bool:
     return value
 
 
+def _is_exactly(exact: type) -> Callable[[Any], bool]:
+    """A hook predicate matching `exact` itself, not its subclasses."""
+    return lambda t: t is exact
+
+
 def make_converter() -> cattrs.Converter:
     """A new converter with the wire-format choices listed in this module's docstring."""
     converter = cattrs.Converter(forbid_extra_keys=True)
     # Exact-type predicates: a StrEnum is a str and a bool is an int, and both keep their own hooks.
-    for exact, hook in ((int, _structure_int), (float, _structure_float), (str, _structure_str),
-                        (bool, _structure_bool)):
-        converter.register_structure_hook_func(lambda t, exact=exact: t is exact, hook)
+    exact_hooks: tuple[tuple[type, Callable[[Any, type], Any]], ...] = (
+        (int, _structure_int),
+        (float, _structure_float),
+        (str, _structure_str),
+        (bool, _structure_bool),
+    )
+    for exact, hook in exact_hooks:
+        converter.register_structure_hook_func(_is_exactly(exact), hook)
 
     def unstructure_mapping(m: Mapping[str, Any]) -> dict[str, Any]:
         return {k: converter.unstructure(v) for k, v in m.items()}
