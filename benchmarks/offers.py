@@ -1,0 +1,197 @@
+"""Offer engine throughput: make_offer vs a line-for-line Python port of the seed's algorithm.
+
+Run: ``python benchmarks/offers.py``. Prints offers/second for `make_offer` and for the seed's
+`generatePitStopBuffs` (section 4.2-4.4: Math.random, Box-Muller, clamp, round; rejection of
+duplicate buff types; grid lookup by (buffKey, tier) then a scan of level ranges; calculateRarity),
+both on the same catalog in the same run, their ratio, and `simulate` draws/second.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from jobslot_core.catalog import BuffRange, BuffType, Catalog, JobType, PitStop, RngConfig
+from jobslot_core.engine import make_offer, simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _code_catalog() -> Catalog:
+    """Seed-like catalog: a D-tier janitor, four buff types, normal cells (seed example 1.6)."""
+    buffs = (
+        BuffType("gold_per_hour", "gold_rate"),
+        BuffType("essence_per_day", "essence_rate"),
+        BuffType("xp_boost", "xp_rate"),
+        BuffType("gold_bonus", "gold_grant", permanent=False, currency="gold", precision=0),
+    )
+    cells = []
+    for key, (mn, mx, mean, sd) in {
+        "gold_per_hour": (1, 5, 3, 1.0),
+        "essence_per_day": (0.5, 2.5, 1.5, 0.5),
+        "xp_boost": (1, 10, 4, 2.0),
+        "gold_bonus": (100, 500, 250, 100.0),
+    }.items():
+        cells.append(BuffRange(key, "D", 1, 3, mn, mx, mean, sd))
+        cells.append(BuffRange(key, "D", 4, 10, mn * 2, mx * 2, mean * 2, sd * 2))
+    janitor = JobType(
+        "janitor",
+        "D",
+        level_tenure=tuple(3600 * i for i in range(1, 10)),
+        pit_stops=(PitStop(1, 1, 3), PitStop(2, 3, 6), PitStop(3, 6, 10)),
+    )
+    return Catalog(job_types=(janitor,), buff_types=buffs, buff_ranges=tuple(cells),
+                   rng=RngConfig())
+
+
+def load() -> tuple[Catalog, str]:
+    """examples/catalog.toml when present and loadable, else the code catalog."""
+    path = ROOT / "examples" / "catalog.toml"
+    if path.exists():
+        try:
+            from jobslot_core.catalog_io import load_catalog  # type: ignore[import-not-found]
+
+            return load_catalog(path), str(path.relative_to(ROOT))
+        except Exception as exc:  # another engineer's module may be mid-change
+            print(f"(could not load {path.name}: {exc!r}; using the code catalog)")
+    return _code_catalog(), "code catalog"
+
+
+# -- the seed's algorithm, ported line for line --------------------------------------------------
+
+
+def generate_standard_distribution_value(min_: float, max_: float, mean: float,
+                                         std_dev: float) -> float:
+    u1 = random.random()
+    u2 = random.random()
+    z = math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
+    value = mean + z * std_dev
+    value = max(min_, min(max_, value))
+    return round(value * 100) / 100
+
+
+def calculate_rarity(value: float, min_: float, max_: float) -> str:
+    range_ = max_ - min_
+    percentile = (value - min_) / range_ * 100
+    if percentile < 20:
+        return "common"
+    if percentile < 50:
+        return "uncommon"
+    if percentile < 75:
+        return "rare"
+    if percentile < 95:
+        return "epic"
+    return "legendary"
+
+
+def generate_pit_stop_buffs(
+    buff_types: list[dict[str, Any]],
+    range_configs: dict[tuple[str, str], list[dict[str, Any]]],
+    job_tier: str,
+    level_range: dict[str, int],
+    rng_config: dict[str, Any],
+) -> list[dict[str, Any]]:
+    def random_buff_type() -> dict[str, Any]:
+        return buff_types[math.floor(random.random() * len(buff_types))]
+
+    def get_buff_range_config(buff_key: str, tier: str, lr: dict[str, int]) -> dict[str, Any]:
+        for row in range_configs[(buff_key, tier)]:
+            if row["minLevel"] <= lr["minLevel"] <= row["maxLevel"]:
+                return row
+        raise LookupError(buff_key)
+
+    choices: list[dict[str, Any]] = []
+    used_buff_keys: set[str] = set()
+    while len(choices) < 3:
+        buff_type = random_buff_type()
+        if not rng_config["allowDuplicateBuffTypes"] and buff_type["buffKey"] in used_buff_keys:
+            continue
+        range_config = get_buff_range_config(buff_type["buffKey"], job_tier, level_range)
+        value = generate_standard_distribution_value(
+            range_config["minValue"],
+            range_config["maxValue"],
+            range_config["meanValue"],
+            range_config["standardDeviation"],
+        )
+        choices.append({
+            "buffKey": buff_type["buffKey"],
+            "value": value,
+            "isPermanent": buff_type["isPermanent"],
+            "effectType": buff_type["effectType"],
+            "rarity": calculate_rarity(value, range_config["minValue"], range_config["maxValue"]),
+        })
+        used_buff_keys.add(buff_type["buffKey"])
+    return choices
+
+
+def seed_tables(catalog: Catalog, job_key: str, number: int) -> tuple[Any, ...]:
+    """The seed's tables for one pit stop, as plain dicts (built outside the timed loop)."""
+    job = catalog.job_types[job_key]
+    stop = job.pit_stops[number - 1]
+    buff_types = [
+        {"buffKey": b.key, "isPermanent": b.permanent, "effectType": b.effect_type}
+        for b, _ in catalog.eligible_buffs(job_key, number)
+    ]
+    ranges: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for cell in catalog.buff_ranges:
+        sd = cell.standard_deviation or catalog.rng.default_spread * (cell.max_value - cell.min_value)
+        ranges.setdefault((cell.buff_key, cell.tier.value), []).append({
+            "minLevel": cell.min_level, "maxLevel": cell.max_level, "minValue": cell.min_value,
+            "maxValue": cell.max_value, "meanValue": cell.mean_value, "standardDeviation": sd,
+        })
+    level_range = {"minLevel": stop.from_level, "maxLevel": stop.to_level}
+    rng = {"allowDuplicateBuffTypes": catalog.rng.allow_duplicates,
+           "guaranteeOneCommon": catalog.rng.guarantee_one_common}
+    return buff_types, ranges, job.tier.value, level_range, rng
+
+
+# -- timing -------------------------------------------------------------------------------------
+
+
+def _rate(fn: Any, n: int, repeats: int = 5) -> float:
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(n)
+        best = min(best, time.perf_counter() - start)
+    return n / best
+
+
+def main(n: int = 50_000, sim_n: int = 1_000_000) -> None:
+    catalog, source = load()
+    job_key = next(k for k, j in catalog.job_types.items() if j.active)
+    number = 1
+    tables = seed_tables(catalog, job_key, number)
+    meks = [f"mek-{i}" for i in range(n)]
+    secret = b"benchmark secret"
+
+    def ours(count: int) -> None:
+        for i in range(count):
+            make_offer(catalog, secret=secret, secret_id="s1", mek_id=meks[i], job_key=job_key,
+                       prestige_sequence=0, pit_stop_number=number)
+
+    def seed(count: int) -> None:
+        random.seed(1)
+        for _ in range(count):
+            generate_pit_stop_buffs(*tables)
+
+    ours_rate = _rate(ours, n)
+    seed_rate = _rate(seed, n)
+    print(f"catalog: {source}; job {job_key!r}, pit stop {number}; python {sys.version.split()[0]}")
+    print(f"make_offer        : {ours_rate:>12,.0f} offers/s")
+    print(f"seed port         : {seed_rate:>12,.0f} offers/s")
+    print(f"ratio ours/seed   : {ours_rate / seed_rate:>12.2f}")
+
+    buff, cell = catalog.eligible_buffs(job_key, number)[0]
+    start = time.perf_counter()
+    simulate(catalog, buff_key=buff.key, tier=cell.tier, level=cell.min_level, n=sim_n, seed=7)
+    elapsed = time.perf_counter() - start
+    print(f"simulate n={sim_n:,}: {sim_n / elapsed:>12,.0f} draws/s ({elapsed:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""Drawing one buff value from a grid cell: truncated normal, uniform, exponential, weighted.
+
+Continuous draws are inverse-CDF transforms of one uniform, rounded to the buff's precision
+(``k = round(x * 10**p)``, clamped into the cell's integer-unit bounds only to absorb float
+noise). Rarity is decided on the integer unit, exactly, with band boundaries precomputed per cell
+(`rarity.band_starts`). Derived constants are cached per (cell, precision, rng).
+"""
+
+from __future__ import annotations
+
+import functools
+from bisect import bisect_right
+from typing import Protocol
+
+from ..catalog import RARITIES, BuffRange, Distribution, RngConfig, check_buff_range
+from ._mathfn import exp, log, ndtr, ndtri
+from .rarity import band_starts, to_units
+
+__all__ = ["CellSampler", "UniformSource", "cell_sampler", "draw_continuous", "draw_value"]
+
+_NORMAL, _UNIFORM, _EXPONENTIAL, _WEIGHTED, _POINT = range(5)
+_KINDS = {
+    Distribution.NORMAL: _NORMAL,
+    Distribution.UNIFORM: _UNIFORM,
+    Distribution.EXPONENTIAL: _EXPONENTIAL,
+    Distribution.WEIGHTED: _WEIGHTED,
+}
+
+
+class UniformSource(Protocol):
+    """Anything with ``uniform() -> float`` in (0, 1), such as `OfferStream`."""
+
+    def uniform(self) -> float: ...
+
+
+class _Inverse:
+    """An inverse-CDF transform of one uniform onto a truncated interval [lo, hi]."""
+
+    __slots__ = ("c1", "c2", "hi", "kind", "lo", "mass", "mean", "sd")
+
+    def __init__(self, kind: int, lo: float, hi: float, mean: float, sd: float) -> None:
+        self.kind, self.lo, self.hi, self.mean, self.sd = kind, lo, hi, mean, sd
+        self.c1 = self.c2 = self.mass = 0.0
+        if kind == _NORMAL:
+            a = (lo - mean) / sd
+            b = (hi - mean) / sd
+            if b <= 0.0:  # whole interval below the mean: lower-tail probabilities
+                self.kind = 10
+                self.c1 = ndtr(a)
+                self.mass = ndtr(b) - self.c1
+            elif a >= 0.0:  # whole interval above the mean: upper-tail probabilities
+                self.kind = 11
+                self.c2 = ndtr(-b)
+                self.mass = ndtr(-a) - self.c2
+            else:  # straddles the mean: both tails
+                self.kind = 12
+                self.c1 = ndtr(a)
+                self.c2 = ndtr(-b)
+                self.mass = (1.0 - self.c1) - self.c2
+        elif kind == _EXPONENTIAL:
+            self.mass = 1.0 - exp(-(hi - lo) / sd)
+
+    def __call__(self, u: float) -> float:
+        """The value at quantile `u` of the truncated distribution."""
+        kind = self.kind
+        if kind == 12:
+            mass = self.mass
+            p = self.c1 + u * mass
+            if p < 0.5:
+                return self.mean + self.sd * ndtri(p)
+            return self.mean - self.sd * ndtri(self.c2 + (1.0 - u) * mass)
+        if kind == _UNIFORM:
+            return self.lo + u * (self.hi - self.lo)
+        if kind == _EXPONENTIAL:
+            return self.lo - self.sd * log(1.0 - u * self.mass)
+        if kind == 10:
+            if not self.mass > 0.0:  # far lower tail underflowed: mass sits at hi
+                return self.hi
+            return self.mean + self.sd * ndtri(self.c1 + u * self.mass)
+        if kind == 11:
+            if not self.mass > 0.0:
+                return self.lo
+            return self.mean - self.sd * ndtri(self.c2 + (1.0 - u) * self.mass)
+        return self.lo
+
+
+class CellSampler:
+    """Everything derived from (cell, precision, rng) that drawing and rarity need."""
+
+    __slots__ = (
+        "common_hi",
+        "common_inverse",
+        "full_inverse",
+        "kind",
+        "max_units",
+        "min_units",
+        "precision",
+        "scale",
+        "scale_int",
+        "starts",
+        "tier_cum",
+        "tier_ranges",
+    )
+
+    def __init__(self, cell: BuffRange, precision: int, rng: RngConfig) -> None:
+        dist = cell.distribution if cell.distribution is not None else rng.distribution
+        self.precision = precision
+        self.scale_int = 10**precision
+        self.scale = float(self.scale_int)
+        self.min_units = to_units(cell.min_value, precision)
+        self.max_units = to_units(cell.max_value, precision)
+        self.starts = band_starts(
+            self.min_units, self.max_units, tuple(rng.rarity_thresholds)
+        )
+        lo, hi = cell.min_value, cell.max_value
+        kind = _KINDS[Distribution(dist)] if hi > lo else _POINT
+        self.kind = kind
+        sd = (
+            cell.standard_deviation
+            if cell.standard_deviation is not None
+            else rng.default_spread * (hi - lo)
+        )
+        # Common band: grid units [min_units, common_hi]; continuous draws restricted to it use
+        # [min, (first uncommon unit - 0.5) / 10**p] so that rounding lands inside the band.
+        self.common_hi = min(self.starts[0] - 1, self.max_units)
+        common_top = (self.starts[0] - 0.5) / self.scale
+        if kind in (_NORMAL, _UNIFORM, _EXPONENTIAL):
+            self.full_inverse = _Inverse(kind, lo, hi, cell.mean_value, sd)
+            self.common_inverse = _Inverse(kind, lo, min(common_top, hi), cell.mean_value, sd)
+        else:
+            self.full_inverse = self.common_inverse = _Inverse(_POINT, lo, lo, lo, 1.0)
+        # Weighted: the non-empty tiers' unit ranges and cumulative weights.
+        bounds = (self.min_units, *self.starts, self.max_units + 1)
+        ranges: list[tuple[int, int]] = []
+        cum: list[float] = []
+        total = 0.0
+        for tier, weight in enumerate(rng.rarity_weights.as_tuple()):
+            first, last = bounds[tier], min(bounds[tier + 1], self.max_units + 1) - 1
+            if first <= last and weight > 0:
+                total += weight
+                ranges.append((first, last))
+                cum.append(total)
+        if not ranges:  # every weighted tier is empty for this cell: uniform over the grid
+            ranges, cum = [(self.min_units, self.max_units)], [1.0]
+        self.tier_ranges = tuple(ranges)
+        self.tier_cum = tuple(cum)
+
+    def tier(self, units: int) -> int:
+        """Index into RARITIES of the grid value `units` (exact)."""
+        return bisect_right(self.starts, units)
+
+    def rarity(self, units: int) -> str:
+        """The rarity name of the grid value `units`."""
+        return RARITIES[bisect_right(self.starts, units)]
+
+    def value(self, units: int) -> float:
+        """The float of grid value `units` (correctly rounded units / 10**precision)."""
+        return units / self.scale_int
+
+    def _round(self, x: float, top: int) -> int:
+        k = round(x * self.scale)
+        if k < self.min_units:
+            return self.min_units
+        return top if k > top else k
+
+    def draw_units(self, source: UniformSource) -> int:
+        """One grid value (in units) from the cell's distribution; 1 uniform (weighted: 2)."""
+        kind = self.kind
+        if kind == _WEIGHTED:
+            return self._weighted(source.uniform(), source.uniform())
+        u = source.uniform()
+        if kind == _POINT:
+            return self.min_units
+        return self._round(self.full_inverse(u), self.max_units)
+
+    def draw_common_units(self, source: UniformSource) -> int:
+        """One grid value restricted to the common band; exactly 1 uniform."""
+        u = source.uniform()
+        kind = self.kind
+        if kind == _POINT:
+            return self.min_units
+        if kind == _WEIGHTED:
+            span = self.common_hi - self.min_units + 1
+            return self.min_units + min(int(u * span), span - 1)
+        return self._round(self.common_inverse(u), self.common_hi)
+
+    def _weighted(self, u_tier: float, u_value: float) -> int:
+        cum = self.tier_cum
+        target = u_tier * cum[-1]
+        i = 0
+        last = len(cum) - 1
+        while i < last and target >= cum[i]:
+            i += 1
+        first, end = self.tier_ranges[i]
+        span = end - first + 1
+        return first + min(int(u_value * span), span - 1)
+
+
+@functools.lru_cache(maxsize=4096)
+def cell_sampler(cell: BuffRange, precision: int, rng: RngConfig) -> CellSampler:
+    """The cached sampler of one cell (a pure function of frozen, hashable inputs)."""
+    return CellSampler(cell, precision, rng)
+
+
+def draw_continuous(cell: BuffRange, rng: RngConfig, u: float, precision: int = 2) -> float:
+    """The unrounded value at quantile `u` of the cell's continuous distribution (for tests).
+
+    Weighted and single-point cells have no continuous form; they return the rounded draw's
+    lower band edge and min respectively.
+    """
+    return cell_sampler(cell, precision, rng).full_inverse(u)
+
+
+def draw_value(
+    buff_range: BuffRange, rng_config: RngConfig, stream: UniformSource, precision: int = 2
+) -> float:
+    """One value of the cell, rounded to `precision` decimals, always inside [min, max].
+
+    Raises:
+        InvalidCatalog: the cell is malformed (see `check_buff_range`).
+    """
+    check_buff_range(buff_range, precision)
+    sampler = cell_sampler(buff_range, precision, rng_config)
+    return sampler.value(sampler.draw_units(stream))

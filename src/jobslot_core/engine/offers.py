@@ -1,0 +1,233 @@
+"""Offers: three buff choices for one (secret, Mek, job, prestige, pit stop, re-roll) context.
+
+Stream use, in order (document of record: docs/engine.md):
+
+1. one uniform picks the ordered buff-type triple: ``idx = floor(u * N*(N-1)*(N-2))`` decoded in
+   mixed radix over the eligible list (``N**3`` with duplicates allowed);
+2. each choice's value in turn (1 uniform; 2 for `weighted`);
+3. with `guarantee_one_common`, when no choice is common, one more uniform redraws the last
+   choice's value restricted to the common band.
+"""
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ..catalog import BuffRange, BuffType, Catalog
+from ..errors import InvalidArgument, InvalidCatalog, UnknownJob
+from .context import OfferContext
+from .distributions import CellSampler, cell_sampler
+from .stream import OfferStream
+
+__all__ = ["ENGINE_VERSION", "BuffChoice", "OfferDraft", "make_offer"]
+
+ENGINE_VERSION = 1
+"""Version of the offer algorithm; recorded in every offer so old offers stay recomputable."""
+
+_CHOICES = 3
+_MAX_SINGLE_DRAW = 2**32  # beyond this many triples, pick each buff type with its own uniform
+_U64 = 2**64
+
+
+@attrs.frozen
+class BuffChoice:
+    """One of an offer's choices: a buff type, its drawn value and rarity, and the cell's range."""
+
+    buff_key: str
+    effect_type: str
+    permanent: bool
+    stacks: bool
+    currency: str | None
+    value: float
+    rarity: str
+    min_value: float
+    max_value: float
+
+
+@attrs.frozen
+class OfferDraft:
+    """An offer as the engine makes it, before the service stores it."""
+
+    offer_id: str
+    context: OfferContext
+    choices: tuple[BuffChoice, ...]
+    engine_version: int
+    from_level: int
+    to_level: int
+
+
+class _Option:
+    """One eligible buff type of a pit stop with its sampler and a memo of its choices."""
+
+    __slots__ = ("buff", "cell", "memo", "sampler")
+
+    def __init__(self, buff: BuffType, cell: BuffRange, sampler: CellSampler) -> None:
+        self.buff, self.cell, self.sampler = buff, cell, sampler
+        self.memo: dict[int, BuffChoice] = {}
+
+    def choice(self, units: int) -> BuffChoice:
+        """The (memoised, immutable) BuffChoice for grid value `units`."""
+        found = self.memo.get(units)
+        if found is None:
+            buff, cell, sampler = self.buff, self.cell, self.sampler
+            found = BuffChoice(
+                buff.key,
+                buff.effect_type,
+                buff.permanent,
+                buff.stacks,
+                buff.currency,
+                sampler.value(units),
+                sampler.rarity(units),
+                cell.min_value,
+                cell.max_value,
+            )
+            if len(self.memo) < 4096:
+                self.memo[units] = found
+        return found
+
+
+class _Plan:
+    """Everything about one (catalog, job, pit stop) an offer needs, derived once."""
+
+    __slots__ = ("duplicates", "from_level", "guarantee", "n", "options", "to_level", "triples")
+
+    def __init__(self, catalog: Catalog, job_key: str, number: int) -> None:
+        stop = catalog.job_types[job_key].pit_stops[number - 1]
+        self.from_level, self.to_level = stop.from_level, stop.to_level
+        rng = catalog.rng
+        self.options = tuple(
+            _Option(buff, cell, cell_sampler(cell, buff.precision, rng))
+            for buff, cell in catalog.eligible_buffs(job_key, number)
+        )
+        n = len(self.options)
+        self.n = n
+        self.duplicates = rng.allow_duplicates
+        self.guarantee = rng.guarantee_one_common
+        self.triples = n**3 if self.duplicates else n * (n - 1) * (n - 2)
+
+
+_PLAN_CACHE_SIZE = 16
+_plans: dict[int, tuple[Catalog, dict[tuple[str, int], _Plan]]] = {}
+"""Cache: id(catalog) -> (the catalog itself, kept alive so the id stays unique; its plans)."""
+
+
+def _plan(catalog: Catalog, job_key: str, number: int) -> _Plan:
+    entry = _plans.get(id(catalog))
+    if entry is None or entry[0] is not catalog:
+        if not isinstance(catalog, Catalog):
+            raise InvalidArgument("catalog", type(catalog).__name__, "must be a Catalog")
+        if len(_plans) >= _PLAN_CACHE_SIZE:
+            del _plans[next(iter(_plans))]
+        entry = (catalog, {})
+        _plans[id(catalog)] = entry
+    plans = entry[1]
+    plan = plans.get((job_key, number))
+    if plan is None:
+        _check_pit_stop(catalog, job_key, number)
+        plan = plans[(job_key, number)] = _Plan(catalog, job_key, number)
+    return plan
+
+
+def _check_pit_stop(catalog: Catalog, job_key: str, number: int) -> None:
+    job = catalog.job_types.get(job_key)
+    if job is None:
+        raise UnknownJob("job_key", job_key, "no such job type in the catalog")
+    if not job.active:
+        raise UnknownJob("job_key", job_key, "the job type is not active")
+    if not 1 <= number <= len(job.pit_stops):
+        raise InvalidArgument(
+            "pit_stop_number", number, f"job {job_key!r} has pit stops 1..{len(job.pit_stops)}"
+        )
+    try:
+        catalog.eligible_buffs(job_key, number)
+    except InvalidCatalog as exc:  # pragma: no cover - a valid catalog indexes every stop
+        raise InvalidArgument("pit_stop_number", number, exc.reason) from None
+
+
+def _check_args(args: Mapping[str, Any]) -> None:
+    for name in ("secret_id", "mek_id", "job_key"):
+        value = args[name]
+        if not isinstance(value, str) or not value:
+            raise InvalidArgument(name, value, "must be a non-empty string")
+    for name, low in (("prestige_sequence", 0), ("pit_stop_number", 1), ("reroll", 0)):
+        value = args[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidArgument(name, value, "must be an integer")
+        if not low <= value < _U64:
+            raise InvalidArgument(name, value, f"must be in [{low}, 2**64)")
+    secret = args["secret"]
+    if not isinstance(secret, bytes | bytearray) or not secret:
+        raise InvalidArgument("secret", "<redacted>", "must be non-empty bytes")
+
+
+def _pick(plan: _Plan, stream: OfferStream) -> tuple[int, int, int]:
+    """The indices of the three buff types (uniform, without replacement unless allowed)."""
+    n = plan.n
+    if plan.triples <= _MAX_SINGLE_DRAW:
+        idx = int(stream.uniform() * plan.triples)
+        i0, idx = idx % n, idx // n
+        if plan.duplicates:
+            return i0, idx % n, idx // n % n
+        i1, idx = idx % (n - 1), idx // (n - 1)
+        i2 = idx % (n - 2)
+    else:
+        i0 = int(stream.uniform() * n)
+        i1 = int(stream.uniform() * (n if plan.duplicates else n - 1))
+        i2 = int(stream.uniform() * (n if plan.duplicates else n - 2))
+        if plan.duplicates:
+            return i0, i1, i2
+    # Map ranks among the remaining types back to list positions.
+    if i1 >= i0:
+        i1 += 1
+    low, high = (i0, i1) if i0 < i1 else (i1, i0)
+    if i2 >= low:
+        i2 += 1
+    if i2 >= high:
+        i2 += 1
+    return i0, i1, i2
+
+
+def make_offer(
+    catalog: Catalog,
+    *,
+    secret: bytes,
+    secret_id: str,
+    mek_id: str,
+    job_key: str,
+    prestige_sequence: int,
+    pit_stop_number: int,
+    reroll: int = 0,
+) -> OfferDraft:
+    """The offer for this context: the same inputs give the same offer on every run and platform.
+
+    Raises:
+        UnknownJob: `job_key` is not an active job type of the catalog.
+        InvalidArgument: a malformed argument or a pit stop the job does not have.
+    """
+    _check_args(locals())
+    plan = _plan(catalog, job_key, pit_stop_number)
+    context = OfferContext(
+        secret_id, mek_id, job_key, prestige_sequence, pit_stop_number, reroll
+    )
+    encoded = context.encode()
+    stream = OfferStream(secret, encoded)
+    options = plan.options
+    a, b, c = _pick(plan, stream)
+    oa, ob, oc = options[a], options[b], options[c]
+    ua = oa.sampler.draw_units(stream)
+    ub = ob.sampler.draw_units(stream)
+    uc = oc.sampler.draw_units(stream)
+    if plan.guarantee:
+        sa, sb, sc = oa.sampler, ob.sampler, oc.sampler
+        if ua >= sa.starts[0] and ub >= sb.starts[0] and uc >= sc.starts[0]:
+            uc = sc.draw_common_units(stream)
+    return OfferDraft(
+        "of_" + hashlib.sha256(encoded).hexdigest()[:24],
+        context,
+        (oa.choice(ua), ob.choice(ub), oc.choice(uc)),
+        ENGINE_VERSION,
+        plan.from_level,
+        plan.to_level,
+    )

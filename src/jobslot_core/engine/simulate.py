@@ -1,0 +1,135 @@
+"""Simulating a cell's distribution: many draws summarised as a histogram and rarity shares."""
+
+from bisect import bisect_right
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import attrs
+
+from ..catalog import RARITIES, Catalog, Tier
+from ..errors import InvalidArgument, InvalidCatalog
+from .distributions import cell_sampler
+from .stream import OfferStream
+
+__all__ = ["SIMULATION_DOMAIN", "SimulationReport", "simulate"]
+
+SIMULATION_DOMAIN = b"jobslot-simulate\x00v1\x00"
+"""The stream context of `simulate`; the secret is the seed as 8-byte big-endian two's complement."""
+
+
+def _freeze_shares(shares: Mapping[str, float]) -> Mapping[str, float]:
+    return MappingProxyType(dict(shares))
+
+
+@attrs.frozen
+class SimulationReport:
+    """Summary of `n` draws from one cell (the values themselves are not kept)."""
+
+    buff_key: str
+    tier: str
+    level: int
+    n: int
+    mean: float
+    min: float
+    max: float
+    histogram: tuple[tuple[float, float, int], ...]
+    rarity_shares: Mapping[str, float] = attrs.field(converter=_freeze_shares)
+
+    def format(self, width: int = 50) -> str:
+        """A text histogram plus summary and rarity shares, for terminals."""
+        top = max((count for _, _, count in self.histogram), default=0) or 1
+        lines = [
+            f"{self.buff_key} tier {self.tier} level {self.level}: n={self.n} "
+            f"mean={self.mean:.4f} min={self.min:g} max={self.max:g}"
+        ]
+        for low, high, count in self.histogram:
+            bar = "#" * round(width * count / top)
+            lines.append(f"[{low:>10.4g}, {high:>10.4g}) {count:>9d} {bar}")
+        lines.append(
+            "rarity: "
+            + "  ".join(f"{name} {self.rarity_shares.get(name, 0.0):.2%}" for name in RARITIES)
+        )
+        return "\n".join(lines)
+
+
+def simulate(
+    catalog: Catalog,
+    *,
+    buff_key: str,
+    tier: Tier | str,
+    level: int,
+    n: int,
+    seed: int,
+    bins: int = 20,
+) -> SimulationReport:
+    """Draw `n` values from the cell (buff, tier, level) exactly as offers do; deterministic.
+
+    Raises:
+        InvalidArgument: bad `n`, `bins`, `seed`, `level` or an unknown tier.
+        InvalidCatalog: no cell covers (buff, tier, level).
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InvalidArgument("n", n, "must be an integer >= 1")
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 10_000:
+        raise InvalidArgument("bins", bins, "must be an integer in [1, 10000]")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not -(2**63) <= seed < 2**63:
+        raise InvalidArgument("seed", seed, "must be a 64-bit signed integer")
+    if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+        raise InvalidArgument("level", level, "must be an integer >= 1")
+    try:
+        tier = Tier(tier)
+    except ValueError:
+        raise InvalidArgument("tier", tier, "must be one of D, C, B, A, S") from None
+    buff = catalog.buff_types.get(buff_key)
+    if buff is None:
+        raise InvalidCatalog("buff_key", buff_key, "is not a known buff type")
+    cell = catalog.buff_range(buff_key, tier, level)
+    sampler = cell_sampler(cell, buff.precision, catalog.rng)
+    stream = OfferStream(seed.to_bytes(8, "big", signed=True), SIMULATION_DOMAIN)
+
+    lo_u, hi_u = sampler.min_units, sampler.max_units
+    span_u = hi_u - lo_u
+    counts = [0] * bins
+    tiers = [0] * len(RARITIES)
+    starts = sampler.starts
+    draw = sampler.draw_units
+    total = 0
+    low = hi_u
+    high = lo_u
+
+    if span_u == 0:
+        for _ in range(n):
+            draw(stream)
+        counts[0] = n
+        tiers[0] = n
+        total = lo_u * n
+        low = high = lo_u
+    else:
+        for _ in range(n):
+            k = draw(stream)
+            total += k
+            if k < low:
+                low = k
+            if k > high:
+                high = k
+            b = (k - lo_u) * bins // span_u
+            counts[b if b < bins else bins - 1] += 1
+            tiers[bisect_right(starts, k)] += 1
+    scale = sampler.scale_int
+    width = (cell.max_value - cell.min_value) / bins
+    histogram = tuple(
+        (cell.min_value + i * width, cell.min_value + (i + 1) * width if i < bins - 1
+         else cell.max_value, counts[i])
+        for i in range(bins)
+    )
+    return SimulationReport(
+        buff_key=buff_key,
+        tier=tier.value,
+        level=level,
+        n=n,
+        mean=total / n / scale,
+        min=low / scale,
+        max=high / scale,
+        histogram=histogram,
+        rarity_shares={name: tiers[i] / n for i, name in enumerate(RARITIES)},
+    )

@@ -1,0 +1,88 @@
+"""The offer's random stream: HMAC-SHA256 counter mode over a secret and an offer context.
+
+Block ``i`` is ``HMAC-SHA256(secret, context_bytes || i as 8-byte big-endian)``; each 32-byte
+block gives four big-endian 64-bit words, used in order; word ``w`` becomes the uniform
+``((w >> 11) + 0.5) * 2**-53``, strictly inside (0, 1). Anyone holding the secret can recompute
+the stream (decision 19).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import struct
+
+__all__ = ["OfferStream", "commitment"]
+
+_UNPACK = struct.Struct(">4Q").unpack
+_SCALE = 2.0**-53
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+@functools.lru_cache(maxsize=16)
+def _pads(secret: bytes) -> tuple["hashlib._Hash", "hashlib._Hash"]:
+    """SHA-256 states after absorbing the HMAC key pads (RFC 2104), computed once per secret."""
+    key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
+    key = key.ljust(64, b"\0")
+    return hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
+
+
+def commitment(secret: bytes) -> str:
+    """Hex SHA-256 of `secret`: publishable before the secret is used, checkable after reveal."""
+    return hashlib.sha256(secret).hexdigest()
+
+
+class OfferStream:
+    """Deterministic uniforms in (0, 1) derived from (secret, context) by HMAC-SHA256."""
+
+    __slots__ = ("_buf", "_context", "_counter", "_inner", "_outer")
+
+    def __init__(self, secret: bytes, context_bytes: bytes) -> None:
+        self._inner, self._outer = _pads(bytes(secret))
+        self._context = bytes(context_bytes)
+        self._counter = 0
+        self._buf: list[float] = []
+
+    @property
+    def blocks_used(self) -> int:
+        """How many HMAC blocks the stream has computed so far."""
+        return self._counter
+
+    def _block(self, counter: int) -> bytes:
+        """HMAC-SHA256(secret, context || counter) from the cached key-pad states."""
+        inner = self._inner.copy()
+        inner.update(self._context + counter.to_bytes(8, "big"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+    def _refill(self) -> None:
+        block = self._block(self._counter)
+        self._counter += 1
+        a, b, c, d = _UNPACK(block)
+        s = _SCALE
+        # Reversed so that list.pop() yields the words in order a, b, c, d.
+        self._buf = [
+            ((d >> 11) + 0.5) * s,
+            ((c >> 11) + 0.5) * s,
+            ((b >> 11) + 0.5) * s,
+            ((a >> 11) + 0.5) * s,
+        ]
+
+    def uniform(self) -> float:
+        """The next uniform, ((word >> 11) + 0.5) * 2**-53, strictly inside (0, 1)."""
+        buf = self._buf
+        if not buf:
+            self._refill()
+            buf = self._buf
+        return buf.pop()
+
+    def words(self, n: int) -> list[int]:
+        """The raw 64-bit words of the first `n` words of a fresh stream (for verification)."""
+        out: list[int] = []
+        counter = 0
+        while len(out) < n:
+            out.extend(_UNPACK(self._block(counter)))
+            counter += 1
+        return out[:n]
