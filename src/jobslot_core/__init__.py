@@ -1,15 +1,26 @@
 """jobslot_core: an embeddable job slot system for games (curated re-exports only)."""
 
+from .admin import Admin
 from .catalog import Catalog, Tier
+from .catalog_io import dump_catalog, load_catalog, loads_catalog
 from .clock import Clock, ManualClock, SystemClock
 from .errors import InvalidCatalog, JobSlotError
+from .serialization import from_dict, to_dict
+from .service import JobSlots
 
 __all__ = [
+    "Admin",
     "Catalog",
     "Clock",
     "InvalidCatalog",
     "JobSlotError",
+    "JobSlots",
     "ManualClock",
     "SystemClock",
     "Tier",
+    "dump_catalog",
+    "from_dict",
+    "load_catalog",
+    "loads_catalog",
+    "to_dict",
 ]

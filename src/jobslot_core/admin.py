@@ -1,0 +1,168 @@
+"""Admin: catalog versions and offer secrets. The host exposes this object to admins only
+(decision 12). Every edit publishes a new catalog version; offers and history keep theirs."""
+
+import hmac
+import json
+from collections.abc import Callable
+
+import attrs
+
+from .catalog import BuffRange, Catalog, JobType, Policies, RngConfig
+from .catalog_io import loads_catalog
+from .clock import Clock, SystemClock
+from .engine import commitment, make_offer
+from .errors import InvalidArgument, UnknownOffer, UnknownSecret
+from .model import CatalogVersion, Event, OfferSecret
+from .service import publish_catalog
+from .storage.protocol import CATALOGS, EVENTS, IDEMPOTENCY, OFFERS, SECRETS, Store, UnitOfWork
+
+__all__ = ["Admin"]
+
+
+class Admin:
+    """Publish and edit the catalog, manage offer secrets, purge old idempotency keys."""
+
+    def __init__(self, store: Store, *, clock: Clock | None = None) -> None:
+        self._store = store
+        self._clock: Clock = clock or SystemClock()
+
+    def _write(self, body: Callable[[UnitOfWork, int], CatalogVersion]) -> CatalogVersion:
+        now = self._clock.now_ms()
+        with self._store.unit_of_work() as uow:
+            result = body(uow, now)
+            uow.commit()
+            return result
+
+    # -- catalog ----------------------------------------------------------------------------
+
+    def publish(self, catalog: Catalog) -> CatalogVersion:
+        """Make `catalog` the current version (no new version when nothing changed)."""
+        if not isinstance(catalog, Catalog):
+            raise InvalidArgument("catalog", type(catalog).__name__, "must be a Catalog")
+        return self._write(lambda uow, now: publish_catalog(uow, catalog, now))
+
+    def catalog(self, version: int | None = None) -> Catalog:
+        """The current catalog, or the one published as `version`."""
+        with self._store.unit_of_work(write=False) as uow:
+            return _load(uow, version)
+
+    def versions(self) -> tuple[CatalogVersion, ...]:
+        """Every published version, oldest first."""
+        with self._store.unit_of_work(write=False) as uow:
+            return tuple(uow.scan(CATALOGS))
+
+    def _edit(self, change: Callable[[Catalog], Catalog]) -> CatalogVersion:
+        def body(uow: UnitOfWork, now: int) -> CatalogVersion:
+            return publish_catalog(uow, change(_load(uow, None)), now)
+
+        return self._write(body)
+
+    def set_buff_range(self, cell: BuffRange) -> CatalogVersion:
+        """Replace the cell with the same buff, tier and level range (or add it)."""
+
+        def change(c: Catalog) -> Catalog:
+            same = (cell.buff_key, cell.tier, cell.min_level, cell.max_level)
+            kept = [
+                r for r in c.buff_ranges
+                if (r.buff_key, r.tier, r.min_level, r.max_level) != same
+            ]
+            return attrs.evolve(c, buff_ranges=(*kept, cell))
+
+        return self._edit(change)
+
+    def set_rng_config(self, rng: RngConfig) -> CatalogVersion:
+        """Replace the RNG config."""
+        return self._edit(lambda c: attrs.evolve(c, rng=rng))
+
+    def set_job_type(self, job: JobType) -> CatalogVersion:
+        """Add or replace a job type (with its pit stops)."""
+        return self._edit(lambda c: attrs.evolve(c, job_types={**c.job_types, job.key: job}))
+
+    def set_policies(self, policies: Policies) -> CatalogVersion:
+        """Replace the policies (decisions.md section 8)."""
+        return self._edit(lambda c: attrs.evolve(c, policies=policies))
+
+    # -- offer secrets (decision 19) ---------------------------------------------------------
+
+    def secrets(self) -> tuple[OfferSecret, ...]:
+        """Every registered secret: its commitment, and the secret itself once revealed."""
+        with self._store.unit_of_work(write=False) as uow:
+            return tuple(uow.find(SECRETS))
+
+    def register_secret(self, secret_id: str, commitment_hex: str) -> OfferSecret:
+        """Publish a commitment (SHA-256 hex) before the secret is used."""
+        now = self._clock.now_ms()
+        with self._store.unit_of_work() as uow:
+            known = uow.get(SECRETS, (secret_id,))
+            if known is not None:
+                if known.commitment != commitment_hex:
+                    raise UnknownSecret("secret_id", secret_id, "is registered with another commitment")
+                return known
+            record = OfferSecret(secret_id, commitment_hex, now)
+            uow.insert(SECRETS, record)
+            uow.commit()
+            return record
+
+    def reveal_secret(self, secret_id: str, secret: bytes) -> OfferSecret:
+        """Reveal a retired secret so players can recompute its offers; no new offer uses it after."""
+        now = self._clock.now_ms()
+        with self._store.unit_of_work() as uow:
+            known = uow.get(SECRETS, (secret_id,))
+            if known is None:
+                raise UnknownSecret("secret_id", secret_id, "is not registered")
+            if not hmac.compare_digest(known.commitment, commitment(secret)):
+                raise UnknownSecret("secret", "<hidden>", f"does not match the commitment of {secret_id!r}")
+            if known.revealed_hex is not None:
+                return known
+            record = attrs.evolve(known, revealed_hex=secret.hex(), revealed_at_ms=now)
+            uow.put(SECRETS, record)
+            uow.append(EVENTS, lambda seq: Event(seq, "SecretRevealed", None, now, {"secret_id": secret_id}))
+            uow.commit()
+            return record
+
+    def verify_offer(self, offer_id: str, secret: bytes) -> bool:
+        """Recompute a stored offer from its secret and context: True when every choice matches."""
+        with self._store.unit_of_work(write=False) as uow:
+            offer = uow.get(OFFERS, (offer_id,))
+            if offer is None:
+                raise UnknownOffer("offer_id", offer_id, "no such offer")
+            catalog = _load(uow, offer.catalog_version)
+        draft = make_offer(
+            catalog,
+            secret=secret,
+            secret_id=offer.secret_id,
+            mek_id=offer.mek_id,
+            job_key=offer.job_key,
+            prestige_sequence=offer.prestige_sequence,
+            pit_stop_number=offer.pit_stop_number,
+            reroll=offer.reroll,
+        )
+        return draft.offer_id == offer.offer_id and draft.choices == offer.choices
+
+    # -- retention --------------------------------------------------------------------------
+
+    def purge_idempotency(self, older_than_ms: int) -> int:
+        """Forget idempotency keys recorded before `older_than_ms`; returns how many went.
+
+        Keys are kept until purged: a retry after the purge runs the command again.
+        """
+        with self._store.unit_of_work() as uow:
+            old = [r for r in uow.find(IDEMPOTENCY) if r.at_ms < older_than_ms]
+            for record in old:
+                uow.delete(IDEMPOTENCY, (record.key,))
+            uow.commit()
+            return len(old)
+
+
+def _load(uow: UnitOfWork, version: int | None) -> Catalog:
+    if version is None:
+        versions = uow.scan(CATALOGS)
+        if not versions:
+            raise InvalidArgument("catalog", None, "no catalog has been published")
+        record = versions[-1]
+    else:
+        found = uow.get(CATALOGS, (version,))
+        if found is None:
+            raise InvalidArgument("version", version, "is not a published catalog version")
+        record = found
+    return loads_catalog(json.dumps(record.catalog), format="json")
