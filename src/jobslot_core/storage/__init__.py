@@ -2,5 +2,6 @@
 
 from .memory import MemoryStore
 from .protocol import Store, Table, UnitOfWork
+from .sqlite import SQLiteStore
 
-__all__ = ["MemoryStore", "Store", "Table", "UnitOfWork"]
+__all__ = ["MemoryStore", "SQLiteStore", "Store", "Table", "UnitOfWork"]

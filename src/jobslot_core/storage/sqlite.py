@@ -1,0 +1,545 @@
+"""SQLiteStore: the embedded default adapter, on the standard library's `sqlite3`.
+
+Layout: one SQL table per `protocol.TABLES` entry, with a column for each key and index field (so
+SQLite can look them up and order by them) and `doc`, the record as compact sorted JSON of
+`to_dict(record)`. Log tables use `seq INTEGER PRIMARY KEY`. A `meta` table, `PRAGMA
+application_id` and `PRAGMA user_version` mark the file as a jobslot database of one schema
+version.
+
+Durability and locking: WAL journal, `synchronous=FULL` by default, a busy timeout, write units of
+work start with `BEGIN IMMEDIATE` (writers serialise, also across processes), read units of work
+with a deferred `BEGIN` (readers share and never block the writer). Connections come from a small
+per-store pool, so threads may share a store object; `":memory:"` uses one connection.
+
+Opening refuses, before writing anything, a file that is not a jobslot database
+(`CorruptStore`) or that a newer library wrote (`UnsupportedSchema`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+
+from ..errors import CorruptStore, InvalidArgument, StorageError, UnsupportedSchema
+from ..serialization import make_converter
+from .protocol import TABLES, DuplicateKey, Table
+
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
+
+R = TypeVar("R")
+_Key = tuple[Any, ...]
+
+APPLICATION_ID = 0x4A534C54
+"""`PRAGMA application_id` of every jobslot database ("JSLT")."""
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def _q(name: str) -> str:
+    """Quote an identifier (field names such as `key` are SQL keywords)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _columns(table: Table[Any]) -> tuple[str, ...]:
+    """Key fields, then index fields not already listed: the columns besides `doc`."""
+    seen: dict[str, None] = dict.fromkeys(table.key)
+    for ix in table.indexes:
+        seen.update(dict.fromkeys(ix))
+    return tuple(seen)
+
+
+def _index_name(table: Table[Any], fields: tuple[str, ...]) -> str:
+    return f"{table.name}__by__{'__'.join(fields)}"
+
+
+def _create_table_sql(table: Table[Any]) -> list[str]:
+    """DDL for one declared table and its indexes (idempotent: IF NOT EXISTS)."""
+    if table.log:
+        cols = ["seq INTEGER PRIMARY KEY"]
+        cols += [f"{_q(c)}" for c in _columns(table) if c != "seq"]
+    else:
+        cols = [f"{_q(c)} NOT NULL" if c in table.key else _q(c) for c in _columns(table)]
+    cols.append("doc TEXT NOT NULL")
+    if not table.log:
+        cols.append(f"PRIMARY KEY ({', '.join(_q(c) for c in table.key)})")
+    statements = [f"CREATE TABLE IF NOT EXISTS {_q(table.name)} ({', '.join(cols)})"]
+    for ix in table.indexes:
+        # The key columns follow the index fields, so `find` reads rows already in key order.
+        fields = ix if table.log else (*ix, *(k for k in table.key if k not in ix))
+        statements.append(
+            f"CREATE INDEX IF NOT EXISTS {_q(_index_name(table, ix))} "
+            f"ON {_q(table.name)} ({', '.join(_q(c) for c in fields)})"
+        )
+    return statements
+
+
+def _migrate_1(conn: sqlite3.Connection) -> None:
+    """Version 1: the meta table and every table of `TABLES`."""
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value NOT NULL)")
+    for table in TABLES:
+        for statement in _create_table_sql(table):
+            conn.execute(statement)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1,)
+"""`MIGRATIONS[i]` takes a database from schema version `i` to `i + 1`, inside one transaction.
+
+Adding a table, an index or an index column to `TABLES` needs no migration: opening creates what
+is missing and fills new columns from `doc`. Changing a key or reshaping records needs one.
+"""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The schema version this library writes (`PRAGMA user_version` and `meta.schema_version`)."""
+
+
+@attrs.frozen
+class _TableSql:
+    """Prepared SQL strings of one table (built once per store, reused by every unit of work)."""
+
+    columns: tuple[str, ...]
+    insert: str
+    upsert: str
+    get: str
+    delete: str
+    max_seq: str
+    select_doc: str
+    order_by: str
+
+
+def _table_sql(table: Table[Any]) -> _TableSql:
+    name = _q(table.name)
+    columns = _columns(table)
+    col_list = ", ".join([*(_q(c) for c in columns), "doc"])
+    marks = ", ".join("?" * (len(columns) + 1))
+    key_match = " AND ".join(f"{_q(c)} = ?" for c in table.key)
+    return _TableSql(
+        columns=columns,
+        insert=f"INSERT INTO {name} ({col_list}) VALUES ({marks})",
+        upsert=f"INSERT OR REPLACE INTO {name} ({col_list}) VALUES ({marks})",
+        get=f"SELECT doc FROM {name} WHERE {key_match}",
+        delete=f"DELETE FROM {name} WHERE {key_match}",
+        max_seq=f"SELECT COALESCE(MAX(seq), 0) FROM {name}",
+        select_doc=f"SELECT doc FROM {name}",
+        order_by=" ORDER BY " + ", ".join(_q(c) for c in table.key),
+    )
+
+
+def _closed_error() -> StorageError:
+    return StorageError("unit_of_work", "closed", "the unit of work was committed or rolled back")
+
+
+def _storage_error(path: str, e: BaseException) -> StorageError:
+    return StorageError("store", path, f"sqlite failed: {e}")
+
+
+class _SQLiteUnitOfWork:
+    """One SQLite transaction on a pooled connection; rolls back unless committed."""
+
+    def __init__(self, store: SQLiteStore, write: bool) -> None:
+        self._store = store
+        self._conn = store._acquire()
+        self._open = True
+        self._next_seq: dict[str, int] = {}
+        try:
+            self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.Error as e:
+            self._close()
+            raise _storage_error(store.path, e) from e
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        if not self._open:
+            raise _closed_error()
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.Error as e:
+            raise _storage_error(self._store.path, e) from e
+
+    def _row(self, table: Table[Any], record: Any) -> tuple[Any, ...]:
+        data = self._store._converter.unstructure(record)
+        doc = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return (*(data[c] for c in self._store._sql[table.name].columns), doc)
+
+    def _decode(self, table: Table[R], doc: str) -> R:
+        try:
+            return self._store._converter.structure(json.loads(doc), table.record)
+        except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as e:
+            raise CorruptStore(table.name, doc[:200], f"stored record does not decode: {e}") from e
+
+    def _where(self, table: Table[Any], where: dict[str, Any]) -> tuple[str, list[Any]]:
+        fields = tuple(where)
+        if not table.queryable(fields):
+            raise ValueError(f"{table.name}: no key or index starts with {fields}")
+        clause = " AND ".join(f"{_q(f)} IS ?" for f in fields)
+        return clause, list(where.values())
+
+    # -- the protocol --------------------------------------------------------------------------
+
+    def get(self, table: Table[R], key: _Key) -> R | None:
+        row = self._exec(self._store._sql[table.name].get, tuple(key)).fetchone()
+        return None if row is None else self._decode(table, row[0])
+
+    def find(self, table: Table[R], **where: Any) -> list[R]:
+        sql = self._store._sql[table.name]
+        clause, params = self._where(table, where)
+        query = sql.select_doc + (f" WHERE {clause}" if clause else "") + sql.order_by
+        return [self._decode(table, doc) for (doc,) in self._exec(query, params).fetchall()]
+
+    def insert(self, table: Table[R], record: R) -> None:
+        row = self._row(table, record)
+        if not self._open:
+            raise _closed_error()
+        try:
+            self._conn.execute(self._store._sql[table.name].insert, row)
+        except sqlite3.IntegrityError as e:
+            raise DuplicateKey(f"{table.name}{table.key_of(record)}") from e
+        except sqlite3.Error as e:
+            raise _storage_error(self._store.path, e) from e
+        self._next_seq.pop(table.name, None)
+
+    def put(self, table: Table[R], record: R) -> None:
+        self._exec(self._store._sql[table.name].upsert, self._row(table, record))
+        self._next_seq.pop(table.name, None)
+
+    def delete(self, table: Table[R], key: _Key) -> None:
+        self._exec(self._store._sql[table.name].delete, tuple(key))
+        self._next_seq.pop(table.name, None)
+
+    def append(self, table: Table[R], build: Callable[[int], R]) -> R:
+        if not table.log:
+            raise ValueError(f"{table.name} is not a log table")
+        seq = self._next_seq.get(table.name)
+        if seq is None:
+            seq = int(self._exec(self._store._sql[table.name].max_seq).fetchone()[0]) + 1
+        record = build(seq)
+        self._exec(self._store._sql[table.name].insert, self._row(table, record))
+        self._next_seq[table.name] = seq + 1
+        return record
+
+    def scan(
+        self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
+    ) -> list[R]:
+        sql = self._store._sql[table.name]
+        clause, params = self._where(table, where)
+        query = f"{sql.select_doc} WHERE seq > ?" + (f" AND {clause}" if clause else "")
+        query += sql.order_by + " LIMIT ?"
+        rows = self._exec(query, [after, *params, -1 if limit is None else limit]).fetchall()
+        return [self._decode(table, doc) for (doc,) in rows]
+
+    def commit(self) -> None:
+        if not self._open:
+            raise _closed_error()
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            self.rollback()
+            raise _storage_error(self._store.path, e) from e
+        self._close()
+
+    def rollback(self) -> None:
+        if not self._open:
+            return
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+        except sqlite3.Error as e:
+            self._close(broken=True)
+            raise _storage_error(self._store.path, e) from e
+        self._close()
+
+    def _close(self, broken: bool = False) -> None:
+        if self._open:
+            self._open = False
+            self._store._release(self._conn, broken=broken)
+
+    def __enter__(self) -> _SQLiteUnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._open:
+            self.rollback()
+
+
+class SQLiteStore:
+    """Keeps the game's state in one SQLite file (or `":memory:"`); threads and processes may share.
+
+    `timeout_s` is how long a writer waits for another writer; `synchronous` is SQLite's
+    durability level (`FULL`: a committed unit of work survives power loss).
+
+    Raises:
+        CorruptStore: the file is not a jobslot database (the file is left untouched).
+        UnsupportedSchema: a newer library wrote the file (the file is left untouched).
+        StorageError: SQLite failed to open or set up the database.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, timeout_s: float = 30.0, synchronous: str = "FULL"
+    ) -> None:
+        self.path = os.fspath(path)
+        if synchronous.upper() not in _SYNCHRONOUS:
+            raise InvalidArgument("synchronous", synchronous, f"must be one of {_SYNCHRONOUS}")
+        if not timeout_s >= 0:
+            raise InvalidArgument("timeout_s", timeout_s, "must be a number of seconds >= 0")
+        self._timeout_s = float(timeout_s)
+        self._synchronous = synchronous.upper()
+        self._memory = self.path == ":memory:" or self.path == ""
+        self._converter = make_converter()
+        self._sql = {t.name: _table_sql(t) for t in TABLES}
+        self._pool_lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._every: list[sqlite3.Connection] = []
+        # ":memory:" is one database per connection: one connection, one unit of work at a time.
+        self._memory_gate = threading.Lock() if self._memory else None
+        self._in_uow = threading.local()
+        self._closed = False
+        if not self._memory:
+            self._check_header()
+        conn = self._connect()
+        try:
+            self._open_schema(conn)
+            if not self._memory:
+                self._enable_wal(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._every.append(conn)
+        self._idle.append(conn)
+
+    # -- opening -----------------------------------------------------------------------------
+
+    def _check_header(self) -> None:
+        """Refuse a foreign or newer file by its header, before SQLite may touch it."""
+        try:
+            with open(self.path, "rb") as f:
+                header = f.read(100)
+        except FileNotFoundError:
+            return
+        except IsADirectoryError as e:
+            raise StorageError("path", self.path, "is a directory") from e
+        except OSError as e:
+            raise StorageError("path", self.path, f"cannot read: {e}") from e
+        if not header:
+            return  # an empty file is an empty database: SQLite initialises it
+        if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+            raise CorruptStore("path", self.path, "not a SQLite database")
+        application_id = int.from_bytes(header[68:72], "big")
+        if application_id != APPLICATION_ID:
+            raise CorruptStore(
+                "path", self.path, f"not a jobslot database (application_id={application_id:#x})"
+            )
+        user_version = int.from_bytes(header[60:64], "big")
+        if user_version > SCHEMA_VERSION:
+            raise UnsupportedSchema(
+                "path",
+                self.path,
+                f"schema version {user_version} is newer than this library's {SCHEMA_VERSION}",
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self._timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=256,
+            )
+        except sqlite3.Error as e:
+            raise _storage_error(self.path, e) from e
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout_s * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        except sqlite3.Error as e:
+            conn.close()
+            raise _storage_error(self.path, e) from e
+        return conn
+
+    def _inspect(self, conn: sqlite3.Connection) -> tuple[int, int, dict[str, set[str]]]:
+        """application_id, user_version and {table: columns} of the database, read only."""
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+                " AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        tables = {n: {r[1] for r in conn.execute(f"PRAGMA table_info({_q(n)})")} for n in names}
+        return application_id, user_version, tables
+
+    def _verdict(self, application_id: int, user_version: int, tables: dict[str, set[str]]) -> bool:
+        """Raise for a foreign or newer database; True when it is empty (to be created)."""
+        if application_id == 0 and user_version == 0 and not tables:
+            return True
+        if application_id != APPLICATION_ID:
+            raise CorruptStore(
+                "path", self.path, f"not a jobslot database (application_id={application_id:#x})"
+            )
+        if user_version > SCHEMA_VERSION:
+            raise UnsupportedSchema(
+                "path",
+                self.path,
+                f"schema version {user_version} is newer than this library's {SCHEMA_VERSION}",
+            )
+        if "meta" not in tables:
+            raise CorruptStore("path", self.path, "jobslot database without its meta table")
+        return False
+
+    def _missing(self, conn: sqlite3.Connection, tables: dict[str, set[str]]) -> bool:
+        """Whether a declared table, column or index is missing (a newer library added it)."""
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        for table in TABLES:
+            have = tables.get(table.name)
+            if have is None or not set(_columns(table)) <= have:
+                return True
+            if any(_index_name(table, ix) not in indexes for ix in table.indexes):
+                return True
+        return False
+
+    def _open_schema(self, conn: sqlite3.Connection) -> None:
+        """Check the file (read only), then create or migrate it in one write transaction."""
+        try:
+            conn.execute("BEGIN")
+            try:
+                found = self._inspect(conn)
+                self._verdict(*found)
+                meta_version = self._meta_version(conn, found[2])
+                stale = found[1] < SCHEMA_VERSION or self._missing(conn, found[2])
+            finally:
+                conn.execute("ROLLBACK")
+            if meta_version is not None and meta_version != found[1]:
+                raise CorruptStore(
+                    "path", self.path, f"meta says version {meta_version}, header {found[1]}"
+                )
+            if stale:
+                self._upgrade(conn)
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError):
+                raise _storage_error(self.path, e) from e
+            raise CorruptStore("path", self.path, f"not a usable SQLite database: {e}") from e
+
+    def _meta_version(self, conn: sqlite3.Connection, tables: dict[str, set[str]]) -> int | None:
+        if "meta" not in tables:
+            return None
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return None if row is None else int(row[0])
+
+    def _upgrade(self, conn: sqlite3.Connection) -> None:
+        """Apply pending migrations and create missing objects, all in one IMMEDIATE transaction."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Check again under the write lock: another process may have done it meanwhile.
+            application_id, user_version, tables = self._inspect(conn)
+            self._verdict(application_id, user_version, tables)
+            for version in range(user_version, SCHEMA_VERSION):
+                MIGRATIONS[version](conn)
+            _, _, tables = self._inspect(conn)
+            for table in TABLES:
+                have = tables.get(table.name)
+                if have is not None:
+                    for column in _columns(table):
+                        if column not in have:
+                            conn.execute(f"ALTER TABLE {_q(table.name)} ADD COLUMN {_q(column)}")
+                            conn.execute(
+                                f"UPDATE {_q(table.name)} SET {_q(column)} = json_extract(doc, ?)",
+                                (f"$.{column}",),
+                            )
+                for statement in _create_table_sql(table):
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (SCHEMA_VERSION,),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        try:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.Error as e:
+            raise _storage_error(self.path, e) from e
+
+    # -- the connection pool ---------------------------------------------------------------------
+
+    def _acquire(self) -> sqlite3.Connection:
+        if getattr(self._in_uow, "open", False):
+            raise StorageError(
+                "unit_of_work", "nested", "this thread already has a unit of work open here"
+            )
+        if self._memory_gate is not None:
+            self._memory_gate.acquire()
+        try:
+            with self._pool_lock:
+                if self._closed:
+                    raise StorageError("store", self.path, "the store is closed")
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                conn = self._connect()
+                with self._pool_lock:
+                    self._every.append(conn)
+        except BaseException:
+            if self._memory_gate is not None:
+                self._memory_gate.release()
+            raise
+        self._in_uow.open = True
+        return conn
+
+    def _release(self, conn: sqlite3.Connection, *, broken: bool = False) -> None:
+        self._in_uow.open = False
+        with self._pool_lock:
+            if broken or self._closed:
+                self._every.remove(conn)
+                conn.close()
+            else:
+                self._idle.append(conn)
+        if self._memory_gate is not None:
+            self._memory_gate.release()
+
+    # -- the Store protocol --------------------------------------------------------------------
+
+    def unit_of_work(self, *, write: bool = True) -> _SQLiteUnitOfWork:
+        """Begin a transaction: `BEGIN IMMEDIATE` when `write`, else a shared read snapshot."""
+        return _SQLiteUnitOfWork(self, write)
+
+    def close(self) -> None:
+        """Close every idle connection; connections in use close when their unit of work ends."""
+        with self._pool_lock:
+            self._closed = True
+            for conn in self._idle:
+                self._every.remove(conn)
+                conn.close()
+            self._idle.clear()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _raw(self) -> Iterator[sqlite3.Connection]:
+        """A pooled connection outside any transaction (for tests and diagnostics)."""
+        conn = self._acquire()
+        try:
+            yield conn
+        finally:
+            self._release(conn)
