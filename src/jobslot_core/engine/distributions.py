@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_right
+from collections.abc import Callable
 from typing import Protocol
 
 from ..catalog import RARITIES, BuffRange, Distribution, RngConfig, check_buff_range
-from ._mathfn import exp, log, ndtr, ndtri
+from ._mathfn import _A, _B, exp, log, ndtr, ndtri
 from .rarity import band_starts, to_units
 
 __all__ = ["CellSampler", "UniformSource", "cell_sampler", "draw_continuous", "draw_value"]
@@ -66,7 +67,7 @@ class _Inverse:
         if kind == 12:
             mass = self.mass
             p = self.c1 + u * mass
-            if p < 0.5:
+            if p <= 0.925:  # lower tail or AS241's central region: invert p directly
                 return self.mean + self.sd * ndtri(p)
             return self.mean - self.sd * ndtri(self.c2 + (1.0 - u) * mass)
         if kind == _UNIFORM:
@@ -79,9 +80,48 @@ class _Inverse:
             return self.mean + self.sd * ndtri(self.c1 + u * self.mass)
         if kind == 11:
             if not self.mass > 0.0:
-                return self.lo
+                return self.lo  # a single point (min == max)
             return self.mean - self.sd * ndtri(self.c2 + (1.0 - u) * self.mass)
-        return self.lo
+        return self.lo  # a single point (min == max)
+
+
+def _units_at(inverse: _Inverse, scale: float, low: int, top: int) -> Callable[[float], int]:
+    """A fast closure: the grid unit at quantile `u` (inverse CDF, round, clamp float noise).
+
+    Equivalent to ``clamp(round(inverse(u) * scale), low, top)``; the normal case that straddles
+    the mean is inlined because it is the engine's hot path.
+    """
+    if inverse.kind == 12:
+        c1, c2, mass, mean, sd = inverse.c1, inverse.c2, inverse.mass, inverse.mean, inverse.sd
+
+        a0, a1, a2, a3, a4, a5, a6, a7 = _A
+        b1, b2, b3, b4, b5, b6, b7 = _B[1:]
+
+        def normal_units(u: float) -> int:
+            p = c1 + u * mass
+            q = p - 0.5
+            if -0.425 <= q <= 0.425:  # ndtri central branch inlined
+                r = 0.180625 - q * q
+                z = (
+                    ((((((((a7 * r + a6) * r + a5) * r + a4) * r + a3) * r + a2) * r + a1) * r
+                      + a0) * q)
+                    / (((((((b7 * r + b6) * r + b5) * r + b4) * r + b3) * r + b2) * r + b1) * r
+                       + 1.0)
+                )
+                k = round((mean + sd * z) * scale)
+            elif q < 0.0:
+                k = round((mean + sd * ndtri(p)) * scale)
+            else:
+                k = round((mean - sd * ndtri(c2 + (1.0 - u) * mass)) * scale)
+            return low if k < low else top if k > top else k
+
+        return normal_units
+
+    def units(u: float) -> int:
+        k = round(inverse(u) * scale)
+        return low if k < low else top if k > top else k
+
+    return units
 
 
 class CellSampler:
@@ -89,6 +129,9 @@ class CellSampler:
 
     __slots__ = (
         "common_hi",
+        "common_units_at",
+        "single",
+        "units_at",
         "common_inverse",
         "full_inverse",
         "kind",
@@ -129,6 +172,12 @@ class CellSampler:
             self.common_inverse = _Inverse(kind, lo, min(common_top, hi), cell.mean_value, sd)
         else:
             self.full_inverse = self.common_inverse = _Inverse(_POINT, lo, lo, lo, 1.0)
+        self.units_at = _units_at(self.full_inverse, self.scale, self.min_units, self.max_units)
+        self.common_units_at = _units_at(
+            self.common_inverse, self.scale, self.min_units, self.common_hi
+        )
+        self.single = kind != _WEIGHTED
+        """True when a draw takes exactly one uniform and `units_at` gives it."""
         # Weighted: the non-empty tiers' unit ranges and cumulative weights.
         bounds = (self.min_units, *self.starts, self.max_units + 1)
         ranges: list[tuple[int, int]] = []
@@ -157,21 +206,12 @@ class CellSampler:
         """The float of grid value `units` (correctly rounded units / 10**precision)."""
         return units / self.scale_int
 
-    def _round(self, x: float, top: int) -> int:
-        k = round(x * self.scale)
-        if k < self.min_units:
-            return self.min_units
-        return top if k > top else k
-
     def draw_units(self, source: UniformSource) -> int:
         """One grid value (in units) from the cell's distribution; 1 uniform (weighted: 2)."""
         kind = self.kind
         if kind == _WEIGHTED:
             return self._weighted(source.uniform(), source.uniform())
-        u = source.uniform()
-        if kind == _POINT:
-            return self.min_units
-        return self._round(self.full_inverse(u), self.max_units)
+        return self.units_at(source.uniform())
 
     def draw_common_units(self, source: UniformSource) -> int:
         """One grid value restricted to the common band; exactly 1 uniform."""
@@ -182,7 +222,7 @@ class CellSampler:
         if kind == _WEIGHTED:
             span = self.common_hi - self.min_units + 1
             return self.min_units + min(int(u * span), span - 1)
-        return self._round(self.common_inverse(u), self.common_hi)
+        return self.common_units_at(u)
 
     def _weighted(self, u_tier: float, u_value: float) -> int:
         cum = self.tier_cum

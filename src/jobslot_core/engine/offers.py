@@ -9,7 +9,8 @@ Stream use, in order (document of record: docs/engine.md):
    choice's value restricted to the common band.
 """
 
-import hashlib
+from hashlib import sha256 as _sha256
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,9 +18,9 @@ import attrs
 
 from ..catalog import BuffRange, BuffType, Catalog
 from ..errors import InvalidArgument, InvalidCatalog, UnknownJob
-from .context import OfferContext
+from .context import _INTS, OFFER_DOMAIN, OfferContext, _lp
 from .distributions import CellSampler, cell_sampler
-from .stream import OfferStream
+from .stream import OfferStream, first_block
 
 __all__ = ["ENGINE_VERSION", "BuffChoice", "OfferDraft", "make_offer"]
 
@@ -91,7 +92,17 @@ class _Option:
 class _Plan:
     """Everything about one (catalog, job, pit stop) an offer needs, derived once."""
 
-    __slots__ = ("duplicates", "from_level", "guarantee", "n", "options", "to_level", "triples")
+    __slots__ = (
+        "duplicates",
+        "from_level",
+        "guarantee",
+        "job_lp",
+        "n",
+        "options",
+        "simple",
+        "to_level",
+        "triples",
+    )
 
     def __init__(self, catalog: Catalog, job_key: str, number: int) -> None:
         stop = catalog.job_types[job_key].pit_stops[number - 1]
@@ -106,9 +117,15 @@ class _Plan:
         self.duplicates = rng.allow_duplicates
         self.guarantee = rng.guarantee_one_common
         self.triples = n**3 if self.duplicates else n * (n - 1) * (n - 2)
+        self.job_lp = _lp(job_key)
+        self.simple = self.triples <= _MAX_SINGLE_DRAW and all(
+            o.sampler.single for o in self.options
+        )
+        """Block 0 alone serves the pick and three one-uniform draws."""
 
 
 _PLAN_CACHE_SIZE = 16
+_plans_lock = threading.Lock()
 _plans: dict[int, tuple[Catalog, dict[tuple[str, int], _Plan]]] = {}
 """Cache: id(catalog) -> (the catalog itself, kept alive so the id stays unique; its plans)."""
 
@@ -118,10 +135,11 @@ def _plan(catalog: Catalog, job_key: str, number: int) -> _Plan:
     if entry is None or entry[0] is not catalog:
         if not isinstance(catalog, Catalog):
             raise InvalidArgument("catalog", type(catalog).__name__, "must be a Catalog")
-        if len(_plans) >= _PLAN_CACHE_SIZE:
-            del _plans[next(iter(_plans))]
-        entry = (catalog, {})
-        _plans[id(catalog)] = entry
+        with _plans_lock:
+            if len(_plans) >= _PLAN_CACHE_SIZE:
+                del _plans[next(iter(_plans))]
+            entry = (catalog, {})
+            _plans[id(catalog)] = entry
     plans = entry[1]
     plan = plans.get((job_key, number))
     if plan is None:
@@ -162,18 +180,21 @@ def _check_args(args: Mapping[str, Any]) -> None:
         raise InvalidArgument("secret", "<redacted>", "must be non-empty bytes")
 
 
-def _pick(plan: _Plan, stream: OfferStream) -> tuple[int, int, int]:
-    """The indices of the three buff types (uniform, without replacement unless allowed)."""
+def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, int]:
+    """The indices of the three buff types (uniform, without replacement unless allowed).
+
+    `u` is the first uniform; `stream` supplies two more only for huge lists (see module doc).
+    """
     n = plan.n
-    if plan.triples <= _MAX_SINGLE_DRAW:
-        idx = int(stream.uniform() * plan.triples)
+    if plan.triples <= _MAX_SINGLE_DRAW or stream is None:
+        idx = int(u * plan.triples)
         i0, idx = idx % n, idx // n
         if plan.duplicates:
             return i0, idx % n, idx // n % n
         i1, idx = idx % (n - 1), idx // (n - 1)
         i2 = idx % (n - 2)
     else:
-        i0 = int(stream.uniform() * n)
+        i0 = int(u * n)
         i1 = int(stream.uniform() * (n if plan.duplicates else n - 1))
         i2 = int(stream.uniform() * (n if plan.duplicates else n - 2))
         if plan.duplicates:
@@ -187,6 +208,10 @@ def _pick(plan: _Plan, stream: OfferStream) -> tuple[int, int, int]:
     if i2 >= high:
         i2 += 1
     return i0, i1, i2
+
+
+_lp_cache: dict[str, bytes] = {}
+"""Cache of length-prefixed encodings of secret ids (few distinct values)."""
 
 
 def make_offer(
@@ -206,27 +231,71 @@ def make_offer(
         UnknownJob: `job_key` is not an active job type of the catalog.
         InvalidArgument: a malformed argument or a pit stop the job does not have.
     """
-    _check_args(locals())
-    plan = _plan(catalog, job_key, pit_stop_number)
-    context = OfferContext(
-        secret_id, mek_id, job_key, prestige_sequence, pit_stop_number, reroll
+    if not (
+        type(secret) is bytes
+        and secret
+        and type(secret_id) is str
+        and secret_id
+        and type(mek_id) is str
+        and mek_id
+        and type(job_key) is str
+        and job_key
+        and type(prestige_sequence) is int
+        and type(pit_stop_number) is int
+        and type(reroll) is int
+        and 0 <= prestige_sequence < _U64
+        and 0 < pit_stop_number < _U64
+        and 0 <= reroll < _U64
+    ):
+        _check_args(locals())
+        secret = bytes(secret)
+    entry = _plans.get(id(catalog))
+    plan = entry[1].get((job_key, pit_stop_number)) if entry and entry[0] is catalog else None
+    if plan is None:
+        plan = _plan(catalog, job_key, pit_stop_number)
+    context = OfferContext(secret_id, mek_id, job_key, prestige_sequence, pit_stop_number, reroll)
+    sid = _lp_cache.get(secret_id)
+    if sid is None:
+        sid = OFFER_DOMAIN + _lp(secret_id)
+        if len(_lp_cache) < 64:
+            _lp_cache[secret_id] = sid
+    mek = mek_id.encode()
+    encoded = (
+        sid
+        + len(mek).to_bytes(4, "big")
+        + mek
+        + plan.job_lp
+        + _INTS.pack(prestige_sequence, pit_stop_number, reroll)
     )
-    encoded = context.encode()
-    stream = OfferStream(secret, encoded)
+    pads, u0, u1, u2, u3 = first_block(secret, encoded)
     options = plan.options
-    a, b, c = _pick(plan, stream)
-    oa, ob, oc = options[a], options[b], options[c]
-    ua = oa.sampler.draw_units(stream)
-    ub = ob.sampler.draw_units(stream)
-    uc = oc.sampler.draw_units(stream)
-    if plan.guarantee:
-        sa, sb, sc = oa.sampler, ob.sampler, oc.sampler
-        if ua >= sa.starts[0] and ub >= sb.starts[0] and uc >= sc.starts[0]:
+    if plan.simple:
+        i, j, k = _pick(plan, u0, None)
+    else:
+        stream = OfferStream._resume(pads, encoded, [u3, u2, u1], 1)
+        i, j, k = _pick(plan, u0, stream)
+    oa, ob, oc = options[i], options[j], options[k]
+    sa, sb, sc = oa.sampler, ob.sampler, oc.sampler
+    if plan.simple or (
+        sa.single and sb.single and sc.single and plan.triples <= _MAX_SINGLE_DRAW
+    ):
+        # The common case: block 0 holds the pick and the three values.
+        ua, ub, uc = sa.units_at(u1), sb.units_at(u2), sc.units_at(u3)
+        if plan.guarantee and ua >= sa.starts[0] and ub >= sb.starts[0] and uc >= sc.starts[0]:
+            uc = sc.draw_common_units(OfferStream._resume(pads, encoded, [], 1))
+    else:
+        ua = sa.draw_units(stream)
+        ub = sb.draw_units(stream)
+        uc = sc.draw_units(stream)
+        if plan.guarantee and ua >= sa.starts[0] and ub >= sb.starts[0] and uc >= sc.starts[0]:
             uc = sc.draw_common_units(stream)
+    ca = oa.memo.get(ua) or oa.choice(ua)
+    cb = ob.memo.get(ub) or ob.choice(ub)
+    cc = oc.memo.get(uc) or oc.choice(uc)
     return OfferDraft(
-        "of_" + hashlib.sha256(encoded).hexdigest()[:24],
+        "of_" + _sha256(encoded).hexdigest()[:24],
         context,
-        (oa.choice(ua), ob.choice(ub), oc.choice(uc)),
+        (ca, cb, cc),
         ENGINE_VERSION,
         plan.from_level,
         plan.to_level,

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import struct
 
-__all__ = ["OfferStream", "commitment"]
+__all__ = ["OfferStream", "commitment", "first_block"]
 
 _UNPACK = struct.Struct(">4Q").unpack
 _SCALE = 2.0**-53
@@ -33,6 +33,22 @@ def commitment(secret: bytes) -> str:
     return hashlib.sha256(secret).hexdigest()
 
 
+def first_block(
+    secret: bytes, context_bytes: bytes
+) -> tuple[tuple["hashlib._Hash", "hashlib._Hash"], float, float, float, float]:
+    """The key-pad states and the four uniforms of block 0 (the offer hot path's shortcut)."""
+    pads = _pads(secret)
+    inner = pads[0].copy()
+    inner.update(context_bytes + b"\0\0\0\0\0\0\0\0")
+    outer = pads[1].copy()
+    outer.update(inner.digest())
+    a, b, c, d = _UNPACK(outer.digest())
+    s = _SCALE
+    return pads, ((a >> 11) + 0.5) * s, ((b >> 11) + 0.5) * s, ((c >> 11) + 0.5) * s, (
+        (d >> 11) + 0.5
+    ) * s
+
+
 class OfferStream:
     """Deterministic uniforms in (0, 1) derived from (secret, context) by HMAC-SHA256."""
 
@@ -43,6 +59,22 @@ class OfferStream:
         self._context = bytes(context_bytes)
         self._counter = 0
         self._buf: list[float] = []
+
+    @classmethod
+    def _resume(
+        cls,
+        pads: tuple["hashlib._Hash", "hashlib._Hash"],
+        context_bytes: bytes,
+        pending: list[float],
+        counter: int,
+    ) -> "OfferStream":
+        """A stream positioned after `counter` blocks, with `pending` uniforms (reversed) left."""
+        self = cls.__new__(cls)
+        self._inner, self._outer = pads
+        self._context = context_bytes
+        self._counter = counter
+        self._buf = pending
+        return self
 
     @property
     def blocks_used(self) -> int:
