@@ -41,7 +41,13 @@ from cattrs.gen import make_dict_structure_fn
 from . import _toml
 from .catalog import BuffRange, BuffType, Catalog, JobType, Policies, RngConfig
 from .errors import InvalidCatalog
-from .serialization import make_converter
+from .serialization import (
+    _structure_bool,
+    _structure_float,
+    _structure_int,
+    _structure_str,
+    make_converter,
+)
 
 __all__ = [
     "Format",
@@ -127,10 +133,24 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
+def _strict(exact: type, hook: Callable[[Any, type], Any]) -> Callable[[Any, type], Any]:
+    """`hook` for `exact` itself; subclasses (StrEnum, IntEnum) are built by calling the class."""
+
+    def structure(value: Any, cl: type) -> Any:
+        return hook(value, cl) if cl is exact else cl(value)
+
+    return structure
+
+
 @functools.cache
 def _converter() -> cattrs.Converter:
-    """The catalog converter: `make_converter()` plus strict tables/arrays and plain enums."""
+    """The catalog converter: `make_converter()` plus strict scalars, tables, arrays and enums."""
     converter = make_converter()
+    # cattrs dispatches int/float/str by class before predicate hooks, so the strict scalar
+    # hooks of `make_converter` need registering by class here to take effect.
+    for exact, hook in ((int, _structure_int), (float, _structure_float), (str, _structure_str)):
+        converter.register_structure_hook(exact, _strict(exact, hook))
+    converter.register_structure_hook(bool, _structure_bool)
     converter.register_structure_hook_factory(attrs.has, _guard_attrs)
     converter.register_structure_hook_factory(_is_tuple, _guard_tuple)
     converter.register_unstructure_hook_func(
