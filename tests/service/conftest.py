@@ -30,8 +30,6 @@ from jobslot_core.storage.protocol import TABLES
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.toml"
 SECRET = b"scenario secret"
 SECRET_ID = "s1"
-JANITOR_STOPS_S = (200, 500, 1000)
-"""Tenure (seconds) at which the janitor's pit stops 1, 2, 3 fall due (max level at 1000 s)."""
 
 
 def snapshot(store: MemoryStore) -> dict[str, list[Any]]:
@@ -85,6 +83,8 @@ class World:
     game: JobSlots
     admin: Admin
     catalog: Catalog
+    secret: bytes = SECRET
+    secret_id: str = SECRET_ID
 
     def snapshot(self) -> dict[str, list[Any]]:
         return snapshot(self.store)
