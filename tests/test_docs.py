@@ -37,4 +37,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert len(commands) >= 2
     test_command = commands[1].strip()
     assert "pytest" in test_command
-    assert test_command.replace("pip install -e", "pip install -q -e") in (ROOT / ".ci/run").read_text()
+    assert (
+        test_command.replace("pip install -e", "pip install -q -e")
+        in (ROOT / ".ci/run").read_text()
+    )

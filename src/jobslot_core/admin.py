@@ -63,8 +63,7 @@ class Admin:
         def change(c: Catalog) -> Catalog:
             same = (cell.buff_key, cell.tier, cell.min_level, cell.max_level)
             kept = [
-                r for r in c.buff_ranges
-                if (r.buff_key, r.tier, r.min_level, r.max_level) != same
+                r for r in c.buff_ranges if (r.buff_key, r.tier, r.min_level, r.max_level) != same
             ]
             return attrs.evolve(c, buff_ranges=(*kept, cell))
 
@@ -96,7 +95,9 @@ class Admin:
             known = uow.get(SECRETS, (secret_id,))
             if known is not None:
                 if known.commitment != commitment_hex:
-                    raise UnknownSecret("secret_id", secret_id, "is registered with another commitment")
+                    raise UnknownSecret(
+                        "secret_id", secret_id, "is registered with another commitment"
+                    )
                 return known
             record = OfferSecret(secret_id, commitment_hex, now)
             uow.insert(SECRETS, record)
@@ -104,19 +105,24 @@ class Admin:
             return record
 
     def reveal_secret(self, secret_id: str, secret: bytes) -> OfferSecret:
-        """Reveal a retired secret so players can recompute its offers; no new offer uses it after."""
+        """Reveal a retired secret so players can recompute its offers; no new offer uses it."""
         now = self._clock.now_ms()
         with self._store.unit_of_work() as uow:
             known = uow.get(SECRETS, (secret_id,))
             if known is None:
                 raise UnknownSecret("secret_id", secret_id, "is not registered")
             if not hmac.compare_digest(known.commitment, commitment(secret)):
-                raise UnknownSecret("secret", "<hidden>", f"does not match the commitment of {secret_id!r}")
+                raise UnknownSecret(
+                    "secret", "<hidden>", f"does not match the commitment of {secret_id!r}"
+                )
             if known.revealed_hex is not None:
                 return known
             record = attrs.evolve(known, revealed_hex=secret.hex(), revealed_at_ms=now)
             uow.put(SECRETS, record)
-            uow.append(EVENTS, lambda seq: Event(seq, "SecretRevealed", None, now, {"secret_id": secret_id}))
+            uow.append(
+                EVENTS,
+                lambda seq: Event(seq, "SecretRevealed", None, now, {"secret_id": secret_id}),
+            )
             uow.commit()
             return record
 

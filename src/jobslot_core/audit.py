@@ -4,6 +4,7 @@ Used by `python -m jobslot_core db check`, the crash tests and the stateful test
 everything, so it is for maintenance and tests, not for a request path.
 """
 
+import itertools
 from collections import Counter, defaultdict
 
 from . import buffs as buff_math
@@ -75,7 +76,9 @@ def audit_uow(uow: UnitOfWork) -> tuple[str, ...]:
         offer = offers.get(s.offer_id)
         if offer is None or offer.status is not OfferStatus.SELECTED:
             add(f"selection {s.offer_id} has no selected offer")
-        elif offer.selected_index != s.selected_index or offer.choices[s.selected_index] != s.choice:
+        elif (
+            offer.selected_index != s.selected_index or offer.choices[s.selected_index] != s.choice
+        ):
             add(f"selection {s.offer_id} differs from its offer")
         if s.offer_id not in buffs and s.offer_id not in lost:
             add(f"selection {s.offer_id} has no buff")
@@ -103,13 +106,16 @@ def audit_uow(uow: UnitOfWork) -> tuple[str, ...]:
     for p in uow.find(PROGRESSIONS):
         done = per_pit_stop[(p.mek_id, p.job_key, p.prestige_count)]
         if done != p.pit_stops_resolved:
-            add(f"progression {p.mek_id}/{p.job_key}: {p.pit_stops_resolved} resolved, {done} selected")
+            add(
+                f"progression {p.mek_id}/{p.job_key}: "
+                f"{p.pit_stops_resolved} resolved, {done} selected"
+            )
         slot = slotted.pop((p.mek_id, p.job_key), None)
         if (slot is None) != (p.slot_number is None) or (
             slot is not None and slot.slot_number != p.slot_number
         ):
             add(f"progression {p.mek_id}/{p.job_key} and its slot disagree")
-    for (mek_id, job_key) in slotted:
+    for mek_id, job_key in slotted:
         add(f"slot holds {mek_id} in {job_key} without a slotted progression")
     if kinds["SlotUnlocked"] != len(slots):
         add(f"{kinds['SlotUnlocked']} SlotUnlocked events for {len(slots)} slots")
@@ -130,7 +136,10 @@ def audit_uow(uow: UnitOfWork) -> tuple[str, ...]:
     for key in set(expected_mek) | set(stored_mek):
         stored = stored_mek.get(key)
         if stored is None or stored.units != expected_mek.get(key):
-            add(f"mek total {key} is {stored.units if stored else None}, buffs give {expected_mek.get(key)}")
+            add(
+                f"mek total {key} is {stored.units if stored else None}, "
+                f"buffs give {expected_mek.get(key)}"
+            )
         elif key[0] in meks and stored.wallet != meks[key[0]].wallet:
             add(f"mek total {key} is under wallet {stored.wallet}, not the owner")
         if stored is not None:
@@ -138,7 +147,10 @@ def audit_uow(uow: UnitOfWork) -> tuple[str, ...]:
     stored_wallet = {(t.wallet, t.effect_type): t.units for t in uow.find(WALLET_TOTALS)}
     for key in set(stored_wallet) | {k for k, v in wallet_sum.items() if v}:
         if stored_wallet.get(key, 0) != wallet_sum.get(key, 0):
-            add(f"wallet total {key} is {stored_wallet.get(key, 0)}, Meks give {wallet_sum.get(key, 0)}")
+            add(
+                f"wallet total {key} is {stored_wallet.get(key, 0)}, "
+                f"Meks give {wallet_sum.get(key, 0)}"
+            )
 
     # Prestiges.
     prestiges = uow.find(PRESTIGES)
@@ -150,7 +162,7 @@ def audit_uow(uow: UnitOfWork) -> tuple[str, ...]:
             add(f"wallet {stats.wallet}: prestige_count {stats.prestige_count} != records")
 
     # Outbox order.
-    for a, b in zip(events, events[1:], strict=False):
-        if b.seq <= a.seq:
-            add(f"event seq {b.seq} after {a.seq}")
+    for earlier, later in itertools.pairwise(events):
+        if later.seq <= earlier.seq:
+            add(f"event seq {later.seq} after {earlier.seq}")
     return tuple(problems)

@@ -5,7 +5,14 @@ from collections.abc import Iterable, Mapping
 from .catalog import PrestigeReward
 from .model import ActiveBuff
 
-__all__ = ["MICRO", "account_multiplier", "from_units", "mek_totals", "to_units", "with_account_buff"]
+__all__ = [
+    "MICRO",
+    "account_multiplier",
+    "from_units",
+    "mek_totals",
+    "to_units",
+    "with_account_buff",
+]
 
 MICRO = 1_000_000
 """Totals are kept in integer micro-units so sums and differences are exact."""

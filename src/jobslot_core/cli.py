@@ -27,7 +27,12 @@ def _simulate(args: argparse.Namespace) -> int:
 
     catalog = load_catalog(args.catalog)
     report = simulate(
-        catalog, buff_key=args.buff, tier=args.tier, level=args.level, n=args.n, seed=args.seed,
+        catalog,
+        buff_key=args.buff,
+        tier=args.tier,
+        level=args.level,
+        n=args.n,
+        seed=args.seed,
         bins=args.bins,
     )
     print(report.format())
@@ -38,14 +43,18 @@ def _simulate(args: argparse.Namespace) -> int:
             matplotlib.use("Agg")
             import matplotlib.pyplot as plt
         except ImportError:
-            print("--plot needs the 'plot' extra: pip install 'jobslot_core[plot]'", file=sys.stderr)
+            print(
+                "--plot needs the 'plot' extra: pip install 'jobslot_core[plot]'", file=sys.stderr
+            )
             return 2
         lows = [b[0] for b in report.histogram]
         widths = [b[1] - b[0] for b in report.histogram]
         counts = [b[2] for b in report.histogram]
         fig, ax = plt.subplots(figsize=(8, 4))
         ax.bar(lows, counts, width=widths, align="edge", edgecolor="black")
-        ax.set_title(f"{args.buff} tier {args.tier} level {args.level} (n={args.n}, seed={args.seed})")
+        ax.set_title(
+            f"{args.buff} tier {args.tier} level {args.level} (n={args.n}, seed={args.seed})"
+        )
         ax.set_xlabel("value")
         ax.set_ylabel("draws")
         fig.savefig(args.plot, dpi=100, bbox_inches="tight")
@@ -59,14 +68,25 @@ def _offer(args: argparse.Namespace) -> int:
 
     catalog = load_catalog(args.catalog)
     draft = make_offer(
-        catalog, secret=bytes.fromhex(args.secret_hex), secret_id=args.secret_id,
-        mek_id=args.mek, job_key=args.job, prestige_sequence=args.prestige,
-        pit_stop_number=args.pit_stop, reroll=args.reroll,
+        catalog,
+        secret=bytes.fromhex(args.secret_hex),
+        secret_id=args.secret_id,
+        mek_id=args.mek,
+        job_key=args.job,
+        prestige_sequence=args.prestige,
+        pit_stop_number=args.pit_stop,
+        reroll=args.reroll,
     )
-    print(f"offer {draft.offer_id} (engine v{draft.engine_version}, levels {draft.from_level}->{draft.to_level})")
+    print(
+        f"offer {draft.offer_id} (engine v{draft.engine_version}, "
+        f"levels {draft.from_level}->{draft.to_level})"
+    )
     for i, c in enumerate(draft.choices):
         kind = "permanent" if c.permanent else f"one-time {c.currency}"
-        print(f"  [{i}] {c.buff_key:<20} {c.value:>12} {c.rarity:<10} ({kind}; range {c.min_value}-{c.max_value})")
+        print(
+            f"  [{i}] {c.buff_key:<20} {c.value:>12} {c.rarity:<10} "
+            f"({kind}; range {c.min_value}-{c.max_value})"
+        )
     return 0
 
 
@@ -89,7 +109,10 @@ def _verify(args: argparse.Namespace) -> int:
         bad = [o.offer_id for o in offers if not admin.verify_offer(o.offer_id, secret)]
     finally:
         store.close()
-    print(f"{len(offers) - len(bad)} of {len(offers)} offers under {args.secret_id!r} recomputed exactly")
+    print(
+        f"{len(offers) - len(bad)} of {len(offers)} offers under {args.secret_id!r} "
+        "recomputed exactly"
+    )
     for offer_id in bad:
         print(f"  MISMATCH {offer_id}")
     return 1 if bad else 0
@@ -120,7 +143,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("catalog")
     p.set_defaults(run=_validate)
 
-    p = sub.add_parser("simulate", help="draw many values of one grid cell: histogram and rarity shares")
+    p = sub.add_parser(
+        "simulate", help="draw many values of one grid cell: histogram and rarity shares"
+    )
     p.add_argument("catalog")
     p.add_argument("--buff", required=True)
     p.add_argument("--tier", required=True)

@@ -23,16 +23,16 @@ __all__ = [
     "NotOwned",
     "OfferAlreadyResolved",
     "PitStopNotReady",
+    "PolicyRefused",
     "PrestigeNotReady",
     "SlotLocked",
     "SlotNotPurchased",
     "StorageError",
-    "UnknownMek",
     "UnknownJob",
+    "UnknownMek",
     "UnknownOffer",
     "UnknownSecret",
     "UnsupportedSchema",
-    "PolicyRefused",
 ]
 
 

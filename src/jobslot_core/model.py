@@ -153,7 +153,7 @@ class Selection:
 
 @attrs.frozen
 class ActiveBuff:
-    """A kept buff. Permanent ones count in totals at `value * scale`; one-time ones are consumed."""
+    """A kept buff: permanent ones count at `value * scale`; one-time ones are consumed."""
 
     buff_id: str
     mek_id: str
@@ -186,7 +186,7 @@ class MekTotal:
 
 @attrs.frozen
 class WalletTotal:
-    """Projection: a wallet's total for one effect type, in integer micro-units, before the account buff."""
+    """Projection: a wallet's total for one effect type in micro-units, before the account buff."""
 
     wallet: str
     effect_type: str
@@ -199,7 +199,7 @@ class WalletStats:
 
     wallet: str
     prestige_count: int = 0
-    jobs_purchased: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    jobs_purchased: tuple[str, ...] = ()
 
 
 @attrs.frozen

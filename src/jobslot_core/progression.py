@@ -52,9 +52,7 @@ def view(job: JobType, progression: Progression, now_ms: int) -> ProgressionView
     reached = pit_stops_reached(job, tenure)
     resolved = progression.pit_stops_resolved
     next_stop = resolved + 1 if resolved < job.pit_stop_count else None
-    to_next = (
-        None if next_stop is None else max(0, job.pit_stop_tenure(next_stop) * _MS - tenure)
-    )
+    to_next = None if next_stop is None else max(0, job.pit_stop_tenure(next_stop) * _MS - tenure)
     final_ms = job.level_tenure[-1] * _MS
     return ProgressionView(
         mek_id=progression.mek_id,

@@ -115,9 +115,7 @@ def publish_catalog(uow: UnitOfWork, catalog: Catalog, now_ms: int) -> CatalogVe
     if versions and versions[-1].fingerprint == fingerprint:
         return versions[-1]
     data = json.loads(dump_catalog(catalog, format="json"))
-    version = uow.append(
-        CATALOGS, lambda seq: CatalogVersion(seq, fingerprint, data, now_ms)
-    )
+    version = uow.append(CATALOGS, lambda seq: CatalogVersion(seq, fingerprint, data, now_ms))
     uow.append(
         EVENTS,
         lambda seq: Event(seq, "CatalogPublished", None, now_ms, {"version": version.seq}),
@@ -378,9 +376,13 @@ class JobSlots:
             ctx.emit("MekRegistered", wallet, mek_id=mek_id)
             return mek
 
-        return self._run("register_mek", {"wallet": wallet, "mek_id": mek_id}, idempotency_key, Mek, body)
+        return self._run(
+            "register_mek", {"wallet": wallet, "mek_id": mek_id}, idempotency_key, Mek, body
+        )
 
-    def transfer_mek(self, mek_id: str, to_wallet: str, *, idempotency_key: str | None = None) -> Mek:
+    def transfer_mek(
+        self, mek_id: str, to_wallet: str, *, idempotency_key: str | None = None
+    ) -> Mek:
         """Move a Mek to another wallet (decision 13): it is unslotted, tenure frozen, and its
         progression and buffs follow it; the ownership history keeps the old owner."""
 
@@ -404,7 +406,7 @@ class JobSlots:
     def set_mek_available(
         self, mek_id: str, available: bool, *, idempotency_key: str | None = None
     ) -> Mek:
-        """Mark a Mek busy elsewhere (unavailable) or free again; a working Mek must be unslotted first."""
+        """Mark a Mek busy elsewhere (unavailable) or free again; unslot a working Mek first."""
 
         def body(ctx: _Ctx) -> Mek:
             if not isinstance(available, bool):
@@ -413,14 +415,20 @@ class JobSlots:
             if not available:
                 slot = next(iter(ctx.uow.find(SLOTS, mek_id=mek_id)), None)
                 if slot is not None:
-                    raise MekBusy("mek_id", mek_id, f"works slot {slot.slot_number}; unslot it first")
+                    raise MekBusy(
+                        "mek_id", mek_id, f"works slot {slot.slot_number}; unslot it first"
+                    )
             changed = attrs.evolve(mek, available=available)
             ctx.uow.put(MEKS, changed)
             ctx.emit("MekAvailabilityChanged", mek.wallet, mek_id=mek_id, available=available)
             return changed
 
         return self._run(
-            "set_mek_available", {"mek_id": mek_id, "available": available}, idempotency_key, Mek, body
+            "set_mek_available",
+            {"mek_id": mek_id, "available": available},
+            idempotency_key,
+            Mek,
+            body,
         )
 
     # -- ledger commands --------------------------------------------------------------------
@@ -457,7 +465,9 @@ class JobSlots:
         """The wallet's balance in `currency` (0 when it never had any)."""
 
         def body(ctx: _Ctx) -> int:
-            found = ctx.uow.get(BALANCES, (_check_id("wallet", wallet), _check_id("currency", currency)))
+            found = ctx.uow.get(
+                BALANCES, (_check_id("wallet", wallet), _check_id("currency", currency))
+            )
             return found.amount if found else 0
 
         return self._query(body)
@@ -467,14 +477,18 @@ class JobSlots:
 
         def body(ctx: _Ctx) -> tuple[LedgerEntry, ...]:
             _check_id("wallet", wallet)
-            where = {"wallet": wallet} if currency is None else {"wallet": wallet, "currency": currency}
+            where: dict[str, Any] = {"wallet": wallet}
+            if currency is not None:
+                where["currency"] = currency
             return tuple(sorted(ctx.uow.scan(LEDGER, **where), key=lambda e: e.seq))
 
         return self._query(body)
 
     # -- slots ------------------------------------------------------------------------------
 
-    def unlock_slot(self, wallet: str, slot_number: int, *, idempotency_key: str | None = None) -> JobSlot:
+    def unlock_slot(
+        self, wallet: str, slot_number: int, *, idempotency_key: str | None = None
+    ) -> JobSlot:
         """Unlock the wallet's next job slot, paying and meeting what policy 8.4 asks."""
 
         def body(ctx: _Ctx) -> JobSlot:
@@ -487,16 +501,22 @@ class JobSlots:
             if slot_number != unlocked + 1:
                 raise SlotLocked("slot_number", slot_number, f"unlock slot {unlocked + 1} first")
             if slot_number > policy.max_slots:
-                raise SlotLocked("slot_number", slot_number, f"the policy allows {policy.max_slots} slots")
+                raise SlotLocked(
+                    "slot_number", slot_number, f"the policy allows {policy.max_slots} slots"
+                )
             rule = policy.rule_for(slot_number)
             stats = self._stats(ctx, wallet)
             if stats.prestige_count < rule.min_prestiges:
                 raise SlotLocked(
-                    "prestige_count", stats.prestige_count, f"slot {slot_number} needs {rule.min_prestiges} prestiges"
+                    "prestige_count",
+                    stats.prestige_count,
+                    f"slot {slot_number} needs {rule.min_prestiges} prestiges",
                 )
             meks = len(ctx.uow.find(MEKS, wallet=wallet))
             if meks < rule.min_meks:
-                raise SlotLocked("total_meks", meks, f"slot {slot_number} needs {rule.min_meks} Meks")
+                raise SlotLocked(
+                    "total_meks", meks, f"slot {slot_number} needs {rule.min_meks} Meks"
+                )
             self._charge(ctx, wallet, rule.cost, f"unlock slot {slot_number}")
             slot = JobSlot(wallet, slot_number, ctx.now)
             ctx.uow.insert(SLOTS, slot)
@@ -511,11 +531,15 @@ class JobSlots:
         stats = self._stats(ctx, wallet)
         if stats.prestige_count < need.prestige_count:
             raise JobLocked(
-                "prestige_count", stats.prestige_count, f"{job.key} needs {need.prestige_count} prestiges"
+                "prestige_count",
+                stats.prestige_count,
+                f"{job.key} needs {need.prestige_count} prestiges",
             )
         missing = [k for k in need.job_keys if k not in stats.jobs_purchased]
         if missing:
-            raise JobLocked("job_keys", tuple(missing), f"{job.key} needs these jobs purchased first")
+            raise JobLocked(
+                "job_keys", tuple(missing), f"{job.key} needs these jobs purchased first"
+            )
         meks = len(ctx.uow.find(MEKS, wallet=wallet))
         if meks < need.total_meks:
             raise JobLocked("total_meks", meks, f"{job.key} needs {need.total_meks} Meks")
@@ -526,7 +550,9 @@ class JobSlots:
             slot = ctx.uow.get(SLOTS, (wallet, slot.slot_number)) or slot
         stats = self._stats(ctx, wallet)
         if job.key not in stats.jobs_purchased:
-            ctx.uow.put(WALLET_STATS, attrs.evolve(stats, jobs_purchased=(*stats.jobs_purchased, job.key)))
+            ctx.uow.put(
+                WALLET_STATS, attrs.evolve(stats, jobs_purchased=(*stats.jobs_purchased, job.key))
+            )
         changed = attrs.evolve(slot, job_key=job.key, purchased_at_ms=ctx.now)
         ctx.uow.put(SLOTS, changed)
         return changed
@@ -540,7 +566,9 @@ class JobSlots:
             slot = self._slot(ctx, wallet, slot_number)
             job = self._job(ctx, job_key, active=True)
             if slot.job_key is not None:
-                raise JobLocked("slot_number", slot_number, f"already holds {slot.job_key}; use change_job")
+                raise JobLocked(
+                    "slot_number", slot_number, f"already holds {slot.job_key}; use change_job"
+                )
             self._check_unlock(ctx, wallet, job)
             self._charge(ctx, wallet, job.purchase_cost, f"purchase {job.key}")
             changed = self._put_job(ctx, wallet, slot, job)
@@ -560,17 +588,27 @@ class JobSlots:
             policy = ctx.catalog.policies.job_change
             slot = self._slot(ctx, wallet, slot_number)
             if slot.job_key is None:
-                raise SlotNotPurchased("slot_number", slot_number, "has no job yet; use purchase_job")
+                raise SlotNotPurchased(
+                    "slot_number", slot_number, "has no job yet; use purchase_job"
+                )
             job = self._job(ctx, job_key, active=True)
             if policy.mode is JobChangeMode.LOCKED:
-                raise JobLocked("policies.job_change.mode", policy.mode.value, "jobs in slots are permanent")
+                raise JobLocked(
+                    "policies.job_change.mode", policy.mode.value, "jobs in slots are permanent"
+                )
             if job.key == slot.job_key:
                 raise JobLocked("job_key", job_key, "the slot already holds this job")
             self._check_unlock(ctx, wallet, job)
             cost = job.purchase_cost if policy.mode is JobChangeMode.REPURCHASE else policy.swap_fee
             self._charge(ctx, wallet, cost, f"change slot {slot_number} to {job.key}")
             changed = self._put_job(ctx, wallet, slot, job)
-            ctx.emit("JobChanged", wallet, slot_number=slot_number, job_key=job.key, previous=slot.job_key)
+            ctx.emit(
+                "JobChanged",
+                wallet,
+                slot_number=slot_number,
+                job_key=job.key,
+                previous=slot.job_key,
+            )
             return changed
 
         args = {"wallet": wallet, "slot_number": slot_number, "job_key": job_key}
@@ -598,11 +636,15 @@ class JobSlots:
             )
             ctx.uow.put(
                 PROGRESSIONS,
-                attrs.evolve(p, slot_number=slot_number, slot_wallet=wallet, tenure_updated_ms=ctx.now),
+                attrs.evolve(
+                    p, slot_number=slot_number, slot_wallet=wallet, tenure_updated_ms=ctx.now
+                ),
             )
             changed = attrs.evolve(slot, mek_id=mek_id, slotted_at_ms=ctx.now)
             ctx.uow.put(SLOTS, changed)
-            ctx.emit("MekAssigned", wallet, slot_number=slot_number, mek_id=mek_id, job_key=slot.job_key)
+            ctx.emit(
+                "MekAssigned", wallet, slot_number=slot_number, mek_id=mek_id, job_key=slot.job_key
+            )
             return changed
 
         args = {"wallet": wallet, "slot_number": slot_number, "mek_id": mek_id}
@@ -635,7 +677,9 @@ class JobSlots:
         for slot in ctx.uow.find(SLOTS, mek_id=mek_id):
             self._unslot(ctx, slot)
 
-    def unslot_mek(self, wallet: str, slot_number: int, *, idempotency_key: str | None = None) -> JobSlot:
+    def unslot_mek(
+        self, wallet: str, slot_number: int, *, idempotency_key: str | None = None
+    ) -> JobSlot:
         """Take the Mek out of a slot: tenure freezes, nothing is lost."""
 
         def body(ctx: _Ctx) -> JobSlot:
@@ -659,7 +703,9 @@ class JobSlots:
 
         return self._query(body)
 
-    def _due_pit_stop(self, ctx: _Ctx, mek_id: str, job_key: str) -> tuple[JobType, Progression, int]:
+    def _due_pit_stop(
+        self, ctx: _Ctx, mek_id: str, job_key: str
+    ) -> tuple[JobType, Progression, int]:
         job = self._job(ctx, job_key)
         p = self._progression(ctx, mek_id, job_key)
         view = prog.view(job, p, ctx.now)
@@ -673,7 +719,9 @@ class JobSlots:
             )
         return job, p, view.next_pit_stop
 
-    def _make_offer(self, ctx: _Ctx, wallet: str, p: Progression, number: int, reroll: int) -> Offer:
+    def _make_offer(
+        self, ctx: _Ctx, wallet: str, p: Progression, number: int, reroll: int
+    ) -> Offer:
         draft = make_offer(
             ctx.catalog,
             secret=self._secret,
@@ -706,7 +754,9 @@ class JobSlots:
     def _check_secret_usable(self, ctx: _Ctx) -> None:
         secret = ctx.uow.get(SECRETS, (self._secret_id,))
         if secret is not None and secret.revealed_hex is not None:
-            raise UnknownSecret("secret_id", self._secret_id, "was revealed; rotate to a new secret")
+            raise UnknownSecret(
+                "secret_id", self._secret_id, "was revealed; rotate to a new secret"
+            )
 
     def open_pit_stop(
         self, wallet: str, mek_id: str, job_key: str, *, idempotency_key: str | None = None
@@ -718,7 +768,10 @@ class JobSlots:
             self._owned_mek(ctx, wallet, mek_id)
             _, p, number = self._due_pit_stop(ctx, mek_id, job_key)
             made = ctx.uow.find(
-                OFFERS, mek_id=mek_id, job_key=job_key, prestige_sequence=p.prestige_count,
+                OFFERS,
+                mek_id=mek_id,
+                job_key=job_key,
+                prestige_sequence=p.prestige_count,
                 pit_stop_number=number,
             )
             for offer in made:
@@ -727,8 +780,13 @@ class JobSlots:
             self._check_secret_usable(ctx)
             offer = self._make_offer(ctx, wallet, p, number, reroll=0)
             ctx.emit(
-                "PitStopOpened", wallet, offer_id=offer.offer_id, mek_id=mek_id, job_key=job_key,
-                pit_stop_number=number, prestige_sequence=p.prestige_count,
+                "PitStopOpened",
+                wallet,
+                offer_id=offer.offer_id,
+                mek_id=mek_id,
+                job_key=job_key,
+                pit_stop_number=number,
+                prestige_sequence=p.prestige_count,
             )
             return offer
 
@@ -744,7 +802,9 @@ class JobSlots:
             raise OfferAlreadyResolved("offer_id", offer_id, f"is {offer.status.value}")
         return offer
 
-    def reroll_offer(self, wallet: str, offer_id: str, *, idempotency_key: str | None = None) -> Offer:
+    def reroll_offer(
+        self, wallet: str, offer_id: str, *, idempotency_key: str | None = None
+    ) -> Offer:
         """Pay the catalog's re-roll price to replace an open offer with the next one of the
         deterministic sequence; both stay in history."""
 
@@ -754,16 +814,22 @@ class JobSlots:
             if policy.cost is None:
                 raise PolicyRefused("policies.reroll.cost", None, "re-rolls are off")
             if offer.reroll >= policy.max_rerolls:
-                raise PolicyRefused("reroll", offer.reroll, f"at most {policy.max_rerolls} re-rolls")
+                raise PolicyRefused(
+                    "reroll", offer.reroll, f"at most {policy.max_rerolls} re-rolls"
+                )
             self._check_secret_usable(ctx)
             self._charge(ctx, wallet, policy.cost, f"re-roll {offer_id}")
-            ctx.uow.put(OFFERS, attrs.evolve(offer, status=OfferStatus.REROLLED, resolved_at_ms=ctx.now))
+            ctx.uow.put(
+                OFFERS, attrs.evolve(offer, status=OfferStatus.REROLLED, resolved_at_ms=ctx.now)
+            )
             p = self._progression(ctx, offer.mek_id, offer.job_key)
             new = self._make_offer(ctx, wallet, p, offer.pit_stop_number, offer.reroll + 1)
             ctx.emit("OfferRerolled", wallet, offer_id=offer_id, new_offer_id=new.offer_id)
             return new
 
-        return self._run("reroll_offer", {"wallet": wallet, "offer_id": offer_id}, idempotency_key, Offer, body)
+        return self._run(
+            "reroll_offer", {"wallet": wallet, "offer_id": offer_id}, idempotency_key, Offer, body
+        )
 
     def select_buff(
         self, wallet: str, offer_id: str, index: int, *, idempotency_key: str | None = None
@@ -773,20 +839,36 @@ class JobSlots:
 
         def body(ctx: _Ctx) -> Selection:
             offer = self._open_offer(ctx, wallet, offer_id)
-            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(offer.choices):
+            if (
+                isinstance(index, bool)
+                or not isinstance(index, int)
+                or not 0 <= index < len(offer.choices)
+            ):
                 raise InvalidChoice("index", index, f"must be 0..{len(offer.choices) - 1}")
             choice = offer.choices[index]
             selection = Selection(
-                offer.mek_id, offer.job_key, offer.prestige_sequence, offer.pit_stop_number,
-                offer.offer_id, wallet, index, choice, offer.catalog_version, ctx.now,
+                offer.mek_id,
+                offer.job_key,
+                offer.prestige_sequence,
+                offer.pit_stop_number,
+                offer.offer_id,
+                wallet,
+                index,
+                choice,
+                offer.catalog_version,
+                ctx.now,
             )
             try:
                 ctx.uow.insert(SELECTIONS, selection)
             except DuplicateKey:
-                raise OfferAlreadyResolved("offer_id", offer_id, "this pit stop was already selected") from None
+                raise OfferAlreadyResolved(
+                    "offer_id", offer_id, "this pit stop was already selected"
+                ) from None
             ctx.uow.put(
                 OFFERS,
-                attrs.evolve(offer, status=OfferStatus.SELECTED, selected_index=index, resolved_at_ms=ctx.now),
+                attrs.evolve(
+                    offer, status=OfferStatus.SELECTED, selected_index=index, resolved_at_ms=ctx.now
+                ),
             )
             p = self._progression(ctx, offer.mek_id, offer.job_key)
             ctx.uow.put(
@@ -816,8 +898,14 @@ class JobSlots:
                 ),
             )
             ctx.emit(
-                "BuffSelected", wallet, offer_id=offer_id, mek_id=offer.mek_id, job_key=offer.job_key,
-                pit_stop_number=offer.pit_stop_number, index=index, buff_key=choice.buff_key,
+                "BuffSelected",
+                wallet,
+                offer_id=offer_id,
+                mek_id=offer.mek_id,
+                job_key=offer.job_key,
+                pit_stop_number=offer.pit_stop_number,
+                index=index,
+                buff_key=choice.buff_key,
                 value=choice.value,
             )
             if choice.permanent:
@@ -825,7 +913,13 @@ class JobSlots:
             else:
                 assert choice.currency is not None
                 ctx.reference = offer.offer_id
-                self._post(ctx, wallet, choice.currency, int(round(choice.value)), f"buff {choice.buff_key}")
+                self._post(
+                    ctx,
+                    wallet,
+                    choice.currency,
+                    round(choice.value),
+                    f"buff {choice.buff_key}",
+                )
             return selection
 
         args = {"wallet": wallet, "offer_id": offer_id, "index": index}
@@ -838,7 +932,9 @@ class JobSlots:
             self._mek(ctx, mek_id)
             _check_id("job_key", job_key)
             offers = ctx.uow.find(OFFERS, mek_id=mek_id, job_key=job_key)
-            return tuple(sorted(offers, key=lambda o: (o.prestige_sequence, o.pit_stop_number, o.reroll)))
+            return tuple(
+                sorted(offers, key=lambda o: (o.prestige_sequence, o.pit_stop_number, o.reroll))
+            )
 
         return self._query(body)
 
@@ -884,7 +980,15 @@ class JobSlots:
 
     def _prestige_plan(
         self, ctx: _Ctx, mek_id: str, job_key: str
-    ) -> tuple[JobType, Progression, prog.ProgressionView, list[str], list[ActiveBuff], list[ActiveBuff], list[Reward]]:
+    ) -> tuple[
+        JobType,
+        Progression,
+        prog.ProgressionView,
+        list[str],
+        list[ActiveBuff],
+        list[ActiveBuff],
+        list[Reward],
+    ]:
         job = self._job(ctx, job_key)
         p = self._progression(ctx, mek_id, job_key)
         view = prog.view(job, p, ctx.now)
@@ -894,13 +998,18 @@ class JobSlots:
         if view.pending_pit_stops:
             reasons.append(f"{view.pending_pit_stops} pit stop(s) to resolve first")
         open_offers = [
-            o for o in ctx.uow.find(OFFERS, mek_id=mek_id, job_key=job_key, prestige_sequence=p.prestige_count)
+            o
+            for o in ctx.uow.find(
+                OFFERS, mek_id=mek_id, job_key=job_key, prestige_sequence=p.prestige_count
+            )
             if o.status is OfferStatus.OPEN
         ]
         if open_offers and not view.pending_pit_stops:
             reasons.append("an offer is still open")
         carry = ctx.catalog.policies.buff_carry
-        kept = [b for b in ctx.uow.find(ACTIVE_BUFFS, mek_id=mek_id, job_key=job_key) if not b.consumed]
+        kept = [
+            b for b in ctx.uow.find(ACTIVE_BUFFS, mek_id=mek_id, job_key=job_key) if not b.consumed
+        ]
         if carry.mode is BuffCarryMode.CLEAR:
             lost, diminished = kept, []
         else:
@@ -912,7 +1021,9 @@ class JobSlots:
         if policy.tokens > 0:
             rewards.append(Reward("currency", policy.token_currency, policy.tokens))
         if policy.currency_reward is not None and policy.currency_reward.amount > 0:
-            rewards.append(Reward("currency", policy.currency_reward.currency, policy.currency_reward.amount))
+            rewards.append(
+                Reward("currency", policy.currency_reward.currency, policy.currency_reward.amount)
+            )
         return job, p, view, reasons, lost, diminished, rewards
 
     def prestige_preview(self, mek_id: str, job_key: str) -> PrestigePreview:
@@ -920,20 +1031,34 @@ class JobSlots:
 
         def body(ctx: _Ctx) -> PrestigePreview:
             self._mek(ctx, mek_id)
-            job, _, view, reasons, lost, diminished, rewards = self._prestige_plan(ctx, mek_id, job_key)
+            job, _, view, reasons, lost, diminished, rewards = self._prestige_plan(
+                ctx, mek_id, job_key
+            )
             return PrestigePreview(
-                mek_id, job_key, not reasons, tuple(reasons), view.level, job.max_level,
-                view.pending_pit_stops, tuple(lost), tuple(diminished), tuple(rewards),
+                mek_id,
+                job_key,
+                not reasons,
+                tuple(reasons),
+                view.level,
+                job.max_level,
+                view.pending_pit_stops,
+                tuple(lost),
+                tuple(diminished),
+                tuple(rewards),
             )
 
         return self._query(body)
 
-    def prestige(self, wallet: str, mek_id: str, job_key: str, *, idempotency_key: str | None = None) -> PrestigeRecord:
+    def prestige(
+        self, wallet: str, mek_id: str, job_key: str, *, idempotency_key: str | None = None
+    ) -> PrestigeRecord:
         """Reset the Mek's job to level 1 for rewards (policy 8.1); buffs per policy 8.3."""
 
         def body(ctx: _Ctx) -> PrestigeRecord:
             self._owned_mek(ctx, wallet, mek_id)
-            job, p, view, reasons, lost, diminished, rewards = self._prestige_plan(ctx, mek_id, job_key)
+            job, p, view, reasons, lost, diminished, rewards = self._prestige_plan(
+                ctx, mek_id, job_key
+            )
             if reasons:
                 field = "level" if view.level < job.max_level else "pending_pit_stops"
                 value = view.level if field == "level" else view.pending_pit_stops
@@ -944,15 +1069,27 @@ class JobSlots:
                 ctx.uow.put(ACTIVE_BUFFS, b)
             number = p.prestige_count + 1
             record = PrestigeRecord(
-                mek_id, job_key, number, wallet, view.level, view.tenure_ms,
-                tuple(lost), tuple(diminished), tuple(rewards), ctx.now,
+                mek_id,
+                job_key,
+                number,
+                wallet,
+                view.level,
+                view.tenure_ms,
+                tuple(lost),
+                tuple(diminished),
+                tuple(rewards),
+                ctx.now,
             )
             ctx.uow.insert(PRESTIGES, record)
             ctx.uow.put(
                 PROGRESSIONS,
                 attrs.evolve(
-                    p, tenure_ms=0, tenure_updated_ms=ctx.now, pit_stops_resolved=0,
-                    prestige_count=number, lifetime_levels=p.lifetime_levels + view.level,
+                    p,
+                    tenure_ms=0,
+                    tenure_updated_ms=ctx.now,
+                    pit_stops_resolved=0,
+                    prestige_count=number,
+                    lifetime_levels=p.lifetime_levels + view.level,
                     last_prestige_ms=ctx.now,
                 ),
             )
@@ -960,12 +1097,19 @@ class JobSlots:
             ctx.uow.put(WALLET_STATS, attrs.evolve(stats, prestige_count=stats.prestige_count + 1))
             self._refresh_totals(ctx, mek_id, wallet)
             ctx.emit(
-                "Prestiged", wallet, mek_id=mek_id, job_key=job_key, prestige_number=number,
-                buffs_lost=len(lost), buffs_diminished=len(diminished),
+                "Prestiged",
+                wallet,
+                mek_id=mek_id,
+                job_key=job_key,
+                prestige_number=number,
+                buffs_lost=len(lost),
+                buffs_diminished=len(diminished),
             )
             for reward in rewards:
                 if reward.kind == "currency" and reward.currency is not None:
-                    self._post(ctx, wallet, reward.currency, reward.amount, f"prestige {job_key} #{number}")
+                    self._post(
+                        ctx, wallet, reward.currency, reward.amount, f"prestige {job_key} #{number}"
+                    )
             return record
 
         args = {"wallet": wallet, "mek_id": mek_id, "job_key": job_key}
@@ -982,7 +1126,10 @@ class JobSlots:
             meks = len(ctx.uow.find(MEKS, wallet=wallet))
             unlocked: list[JobType] = []
             locked: list[LockedJob] = []
-            jobs = sorted((j for j in ctx.catalog.job_types.values() if j.active), key=lambda j: (j.sort_order, j.key))
+            jobs = sorted(
+                (j for j in ctx.catalog.job_types.values() if j.active),
+                key=lambda j: (j.sort_order, j.key),
+            )
             for job in jobs:
                 need = job.unlock
                 ok = (
@@ -994,8 +1141,15 @@ class JobSlots:
                     unlocked.append(job)
                 else:
                     locked.append(
-                        LockedJob(job, need.prestige_count, need.job_keys, need.total_meks,
-                                  stats.prestige_count, stats.jobs_purchased, meks)
+                        LockedJob(
+                            job,
+                            need.prestige_count,
+                            need.job_keys,
+                            need.total_meks,
+                            stats.prestige_count,
+                            stats.jobs_purchased,
+                            meks,
+                        )
                     )
             return AvailableJobs(tuple(unlocked), tuple(locked))
 
@@ -1017,9 +1171,16 @@ class JobSlots:
                         view = prog.view(job, p, ctx.now)
                 views.append(SlotView(slot, view))
             policy = ctx.catalog.policies.slot_unlock
-            next_cost = policy.rule_for(len(slots) + 1).cost if len(slots) < policy.max_slots else None
+            next_cost = (
+                policy.rule_for(len(slots) + 1).cost if len(slots) < policy.max_slots else None
+            )
             return PlayerSlots(
-                wallet, tuple(views), len(slots), sum(1 for s in slots if s.job_key), policy.max_slots, next_cost
+                wallet,
+                tuple(views),
+                len(slots),
+                sum(1 for s in slots if s.job_key),
+                policy.max_slots,
+                next_cost,
             )
 
         return self._query(body)
@@ -1056,4 +1217,3 @@ class JobSlots:
                 current = seq
             uow.commit()
             return current
-

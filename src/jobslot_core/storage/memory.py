@@ -103,7 +103,7 @@ class _MemoryUnitOfWork:
     def scan(
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
     ) -> list[R]:
-        rows = [r for r in self.find(table, **where) if getattr(r, "seq") > after]
+        rows = [r for r in self.find(table, **where) if table.key_of(r)[0] > after]
         return rows if limit is None else rows[:limit]
 
     def commit(self) -> None:

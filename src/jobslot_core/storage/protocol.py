@@ -17,6 +17,7 @@ __all__ = [
     "ACTIVE_BUFFS",
     "BALANCES",
     "CATALOGS",
+    "CURSORS",
     "EVENTS",
     "IDEMPOTENCY",
     "LEDGER",
@@ -30,14 +31,13 @@ __all__ = [
     "SELECTIONS",
     "SLOTS",
     "TABLES",
-    "CURSORS",
+    "WALLET_STATS",
+    "WALLET_TOTALS",
     "Cursor",
     "DuplicateKey",
     "Store",
     "Table",
     "UnitOfWork",
-    "WALLET_STATS",
-    "WALLET_TOTALS",
 ]
 
 R = TypeVar("R")
@@ -105,9 +105,7 @@ LEDGER = Table("ledger", model.LedgerEntry, ("seq",), (("wallet", "currency"),),
 EVENTS = Table("events", model.Event, ("seq",), log=True)
 CURSORS = Table("cursors", Cursor, ("consumer",))
 IDEMPOTENCY = Table("idempotency", model.IdempotencyRecord, ("key",), (("at_ms",),))
-CATALOGS = Table(
-    "catalogs", model.CatalogVersion, ("seq",), (("fingerprint",),), log=True
-)
+CATALOGS = Table("catalogs", model.CatalogVersion, ("seq",), (("fingerprint",),), log=True)
 SECRETS = Table("secrets", model.OfferSecret, ("secret_id",))
 
 TABLES: tuple[Table[Any], ...] = (
@@ -149,7 +147,9 @@ class UnitOfWork(Protocol):
         """Append to a log: `build(seq)` makes the record for the next sequence number."""
         ...
 
-    def scan(self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any) -> list[R]:
+    def scan(
+        self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
+    ) -> list[R]:
         """Log records with `seq > after` (and `where`), in `seq` order, at most `limit`."""
         ...
 

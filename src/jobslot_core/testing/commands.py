@@ -67,11 +67,18 @@ def machine_catalog(*, keep_diminished: bool = False) -> Catalog:
     jobs = [
         JobType("quick", "D", levels, [PitStop(1, 1, 3), PitStop(2, 3, 6), PitStop(3, 6, 10)]),
         JobType(
-            "slow", "B", tuple(t * 3 for t in levels), [PitStop(1, 1, 5), PitStop(2, 5, 10)],
+            "slow",
+            "B",
+            tuple(t * 3 for t in levels),
+            [PitStop(1, 1, 5), PitStop(2, 5, 10)],
             purchase_cost=Cost("gold", 50),
         ),
         JobType(
-            "elite", "S", levels, [PitStop(1, 1, 10)], purchase_cost=Cost("gold", 100),
+            "elite",
+            "S",
+            levels,
+            [PitStop(1, 1, 10)],
+            purchase_cost=Cost("gold", 100),
             unlock=UnlockRequirements(prestige_count=1, job_keys=("quick",)),
         ),
     ]
@@ -119,8 +126,12 @@ def commands() -> st.SearchStrategy[Command]:
         _cmd("register_mek", wallet=_w, mek_id=_m),
         _cmd("transfer_mek", mek_id=_m, to_wallet=_w),
         _cmd("set_mek_available", mek_id=_m, available=st.booleans()),
-        _cmd("deposit", wallet=_w, currency=st.sampled_from(CURRENCIES), amount=st.integers(1, 500)),
-        _cmd("withdraw", wallet=_w, currency=st.sampled_from(CURRENCIES), amount=st.integers(1, 500)),
+        _cmd(
+            "deposit", wallet=_w, currency=st.sampled_from(CURRENCIES), amount=st.integers(1, 500)
+        ),
+        _cmd(
+            "withdraw", wallet=_w, currency=st.sampled_from(CURRENCIES), amount=st.integers(1, 500)
+        ),
         _cmd("unlock_slot", wallet=_w, slot_number=_slot),
         _cmd("purchase_job", wallet=_w, slot_number=_slot, job_key=_j),
         _cmd("change_job", wallet=_w, slot_number=_slot, job_key=_j),
@@ -152,7 +163,9 @@ def command_sequences(max_size: int = 60) -> st.SearchStrategy[list[Command]]:
     return st.lists(commands(), max_size=max_size)
 
 
-def apply_command(game: JobSlots, clock: ManualClock, offers: list[str], command: Command) -> Outcome:
+def apply_command(
+    game: JobSlots, clock: ManualClock, offers: list[str], command: Command
+) -> Outcome:
     """Run one command; typed refusals become outcomes. `offers` collects offer ids made so far."""
     name, args = command
     args = dict(args)
@@ -165,7 +178,9 @@ def apply_command(game: JobSlots, clock: ManualClock, offers: list[str], command
                 return ("skip",)
             offer_id = offers[args.pop("nth") % len(offers)]
             if name == "select_nth":
-                result: Any = game.select_buff(args.pop("wallet"), offer_id, args.pop("index"), **args)
+                result: Any = game.select_buff(
+                    args.pop("wallet"), offer_id, args.pop("index"), **args
+                )
             else:
                 result = game.reroll_offer(args.pop("wallet"), offer_id, **args)
         else:
@@ -180,9 +195,7 @@ def apply_command(game: JobSlots, clock: ManualClock, offers: list[str], command
 def snapshot(store: Store) -> dict[str, tuple[Any, ...]]:
     """Every record of every table, for before/after comparisons."""
     with store.unit_of_work(write=False) as uow:
-        return {
-            t.name: tuple(uow.scan(t) if t.log else uow.find(t)) for t in TABLES
-        }
+        return {t.name: tuple(uow.scan(t) if t.log else uow.find(t)) for t in TABLES}
 
 
 class GameStateMachine(RuleBasedStateMachine):
@@ -203,8 +216,11 @@ class GameStateMachine(RuleBasedStateMachine):
         self.clock = ManualClock(0)
         self.store = self.make_store()
         self.game = JobSlots(
-            self.store, machine_catalog(keep_diminished=self.keep_diminished),
-            secret=b"machine", secret_id="s1", clock=self.clock,
+            self.store,
+            machine_catalog(keep_diminished=self.keep_diminished),
+            secret=b"machine",
+            secret_id="s1",
+            clock=self.clock,
         )
         self.offers: list[str] = []
         self.setup_world()
@@ -212,7 +228,7 @@ class GameStateMachine(RuleBasedStateMachine):
         self.before = snapshot(self.store)
 
     def setup_world(self) -> None:
-        """Start from a world where pit stops are reachable: Meks registered, funds, one job each."""
+        """Start where pit stops are reachable: Meks registered, funds, one job each."""
         game = self.game
         for mek, wallet in (("m1", "w1"), ("m2", "w1"), ("m3", "w2")):
             game.register_mek(wallet, mek)
@@ -241,15 +257,25 @@ class GameStateMachine(RuleBasedStateMachine):
             opened = self.apply(("open_pit_stop", target))
             if opened[0] == "ok":
                 offer_id = opened[1]["offer_id"]
-                self.apply(("select_buff", {"wallet": wallet, "offer_id": offer_id, "index": index}))
+                self.apply(
+                    ("select_buff", {"wallet": wallet, "offer_id": offer_id, "index": index})
+                )
 
     @rule(wallet=_w)
     def prestige_working_meks(self, wallet: str) -> None:
         """Try to prestige every working Mek of a wallet in its job."""
         for slot in self.game.player_slots(wallet).slots:
             if slot.slot.mek_id is not None and slot.slot.job_key is not None:
-                self.apply(("prestige", {"wallet": wallet, "mek_id": slot.slot.mek_id,
-                                         "job_key": slot.slot.job_key}))
+                self.apply(
+                    (
+                        "prestige",
+                        {
+                            "wallet": wallet,
+                            "mek_id": slot.slot.mek_id,
+                            "job_key": slot.slot.job_key,
+                        },
+                    )
+                )
 
     def apply(self, command: Command) -> Outcome:
         """Run one command and check what every command must respect."""
@@ -271,18 +297,36 @@ class GameStateMachine(RuleBasedStateMachine):
         """Running a keyed command twice returns the first result and changes nothing."""
         wallet = data.draw(_w)
         key = f"replay-{len(self.before['events'])}"
-        first = apply_command(self.game, self.clock, self.offers,
-                              ("deposit", {"wallet": wallet, "currency": "gold", "amount": 7,
-                                           "idempotency_key": key}))
+        first = apply_command(
+            self.game,
+            self.clock,
+            self.offers,
+            (
+                "deposit",
+                {"wallet": wallet, "currency": "gold", "amount": 7, "idempotency_key": key},
+            ),
+        )
         middle = snapshot(self.store)
-        again = apply_command(self.game, self.clock, self.offers,
-                              ("deposit", {"wallet": wallet, "currency": "gold", "amount": 7,
-                                           "idempotency_key": key}))
+        again = apply_command(
+            self.game,
+            self.clock,
+            self.offers,
+            (
+                "deposit",
+                {"wallet": wallet, "currency": "gold", "amount": 7, "idempotency_key": key},
+            ),
+        )
         assert again == first
         assert snapshot(self.store) == middle
-        conflict = apply_command(self.game, self.clock, self.offers,
-                                 ("deposit", {"wallet": wallet, "currency": "gold", "amount": 8,
-                                              "idempotency_key": key}))
+        conflict = apply_command(
+            self.game,
+            self.clock,
+            self.offers,
+            (
+                "deposit",
+                {"wallet": wallet, "currency": "gold", "amount": 8, "idempotency_key": key},
+            ),
+        )
         assert conflict[:2] == ("error", "IdempotencyConflict")
         self.before = snapshot(self.store)
 
@@ -300,4 +344,3 @@ class GameStateMachine(RuleBasedStateMachine):
             if seen is not None and p.prestige_count == seen[1]:
                 assert tenure >= seen[0], f"tenure of {key} went from {seen[0]} to {tenure}"
             self.tenure[key] = (tenure, p.prestige_count)
-
