@@ -1,4 +1,5 @@
-"""Test helpers for hosts: hypothesis strategies for valid catalogs (the `testing` extra).
+"""Test helpers for hosts (the `testing` extra): hypothesis strategies for valid catalogs, the
+storage contract suite a host runs against its own adapter, and the whole-game state machine.
 
 Submodules load on first use, so importing this package needs neither hypothesis nor pytest.
 To publish another helper, add its name to `__all__` and to `_LAZY` (name -> submodule), e.g.
@@ -11,11 +12,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from . import strategies
+    from . import commands, strategies
+    from .commands import GameStateMachine
+    from .contract import StorageContract
 
-__all__ = ["strategies"]
+__all__ = ["GameStateMachine", "StorageContract", "commands", "strategies"]
 
 _LAZY: dict[str, str] = {
+    "GameStateMachine": "commands",
+    "StorageContract": "contract",
+    "commands": "commands",
     "strategies": "strategies",
 }
 """Public name -> submodule that defines it (a submodule itself when the names match)."""
