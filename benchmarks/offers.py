@@ -138,7 +138,8 @@ def seed_tables(catalog: Catalog, job_key: str, number: int) -> tuple[Any, ...]:
     ]
     ranges: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for cell in catalog.buff_ranges:
-        sd = cell.standard_deviation or catalog.rng.default_spread * (cell.max_value - cell.min_value)
+        spread = catalog.rng.default_spread * (cell.max_value - cell.min_value)
+        sd = cell.standard_deviation or spread
         ranges.setdefault((cell.buff_key, cell.tier.value), []).append({
             "minLevel": cell.min_level, "maxLevel": cell.max_level, "minValue": cell.min_value,
             "maxValue": cell.max_value, "meanValue": cell.mean_value, "standardDeviation": sd,

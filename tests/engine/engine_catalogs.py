@@ -27,13 +27,21 @@ _RANGES = {
         (2, 6, 5.5, None, Distribution.EXPONENTIAL),
         (10, 30, 12, None, Distribution.UNIFORM),
     ),
-    "xp_boost": ((1, 3, 2, None, Distribution.UNIFORM), (2, 8, 2, 2.0, None), (5, 5, 5, None, None)),
+    "xp_boost": (
+        (1, 3, 2, None, Distribution.UNIFORM),
+        (2, 8, 2, 2.0, None),
+        (5, 5, 5, None, None),
+    ),
     "crit_chance": (
         (0.01, 0.05, 0.02, 0.01, Distribution.EXPONENTIAL),
         (0.02, 0.08, 0.05, None, Distribution.WEIGHTED),
         (0.05, 0.2, 0.1, 0.02, Distribution.WEIGHTED),
     ),
-    "gold_bonus": ((100, 500, 200, 80.0, None), (300, 900, 850, 50.0, None), (1000, 5000, 3000, None, None)),
+    "gold_bonus": (
+        (100, 500, 200, 80.0, None),
+        (300, 900, 850, 50.0, None),
+        (1000, 5000, 3000, None, None),
+    ),
 }
 
 

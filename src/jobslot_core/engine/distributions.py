@@ -129,10 +129,8 @@ class CellSampler:
 
     __slots__ = (
         "common_hi",
-        "common_units_at",
-        "single",
-        "units_at",
         "common_inverse",
+        "common_units_at",
         "full_inverse",
         "kind",
         "max_units",
@@ -140,10 +138,28 @@ class CellSampler:
         "precision",
         "scale",
         "scale_int",
+        "single",
         "starts",
         "tier_cum",
         "tier_ranges",
+        "units_at",
     )
+
+    common_hi: int
+    common_inverse: _Inverse
+    common_units_at: Callable[[float], int]
+    full_inverse: _Inverse
+    kind: int
+    max_units: int
+    min_units: int
+    precision: int
+    scale: float
+    scale_int: int
+    single: bool
+    starts: tuple[int, ...]
+    tier_cum: tuple[float, ...]
+    tier_ranges: tuple[tuple[int, int], ...]
+    units_at: Callable[[float], int]
 
     def __init__(self, cell: BuffRange, precision: int, rng: RngConfig) -> None:
         dist = cell.distribution if cell.distribution is not None else rng.distribution
@@ -176,8 +192,7 @@ class CellSampler:
         self.common_units_at = _units_at(
             self.common_inverse, self.scale, self.min_units, self.common_hi
         )
-        self.single = kind != _WEIGHTED
-        """True when a draw takes exactly one uniform and `units_at` gives it."""
+        self.single = kind != _WEIGHTED  # one uniform per draw, and `units_at` gives it
         # Weighted: the non-empty tiers' unit ranges and cumulative weights.
         bounds = (self.min_units, *self.starts, self.max_units + 1)
         ranges: list[tuple[int, int]] = []

@@ -9,9 +9,9 @@ Stream use, in order (document of record: docs/engine.md):
    choice's value restricted to the common band.
 """
 
-from hashlib import sha256 as _sha256
 import threading
 from collections.abc import Mapping
+from hashlib import sha256 as _sha256
 from typing import Any
 
 import attrs

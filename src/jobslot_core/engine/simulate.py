@@ -14,7 +14,7 @@ from .stream import OfferStream
 __all__ = ["SIMULATION_DOMAIN", "SimulationReport", "simulate"]
 
 SIMULATION_DOMAIN = b"jobslot-simulate\x00v1\x00"
-"""The stream context of `simulate`; the secret is the seed as 8-byte big-endian two's complement."""
+"""The stream context of `simulate`; the secret is the seed as 8-byte big-endian signed."""
 
 
 def _freeze_shares(shares: Mapping[str, float]) -> Mapping[str, float]:

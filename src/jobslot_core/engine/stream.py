@@ -21,7 +21,7 @@ _OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
 @functools.lru_cache(maxsize=16)
-def _pads(secret: bytes) -> tuple["hashlib._Hash", "hashlib._Hash"]:
+def _pads(secret: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
     """SHA-256 states after absorbing the HMAC key pads (RFC 2104), computed once per secret."""
     key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
     key = key.ljust(64, b"\0")
@@ -35,7 +35,7 @@ def commitment(secret: bytes) -> str:
 
 def first_block(
     secret: bytes, context_bytes: bytes
-) -> tuple[tuple["hashlib._Hash", "hashlib._Hash"], float, float, float, float]:
+) -> tuple[tuple[hashlib._Hash, hashlib._Hash], float, float, float, float]:
     """The key-pad states and the four uniforms of block 0 (the offer hot path's shortcut)."""
     pads = _pads(secret)
     inner = pads[0].copy()
@@ -63,11 +63,11 @@ class OfferStream:
     @classmethod
     def _resume(
         cls,
-        pads: tuple["hashlib._Hash", "hashlib._Hash"],
+        pads: tuple[hashlib._Hash, hashlib._Hash],
         context_bytes: bytes,
         pending: list[float],
         counter: int,
-    ) -> "OfferStream":
+    ) -> OfferStream:
         """A stream positioned after `counter` blocks, with `pending` uniforms (reversed) left."""
         self = cls.__new__(cls)
         self._inner, self._outer = pads
