@@ -357,3 +357,14 @@ def test_threads_appending_get_distinct_seqs(tmp_path: Path) -> None:
             thread.join()
         with store.unit_of_work(write=False) as uow:
             assert [e.seq for e in uow.scan(p.EVENTS)] == list(range(1, 81))
+
+
+def test_unbindable_values_raise_storage_error() -> None:
+    """A lone surrogate in text or a key int beyond 64 bits raises StorageError."""
+    with SQLiteStore(":memory:") as store, store.unit_of_work() as uow:
+        with pytest.raises(StorageError):
+            uow.put(p.MEKS, model.Mek("\ud800", "wallet-a", 1))
+        with pytest.raises(StorageError):
+            uow.put(p.SLOTS, model.JobSlot("wallet-a", 2**64, 1))
+        uow.put(p.MEKS, MEK)
+        assert uow.get(p.MEKS, ("mek-1",)) == MEK

@@ -133,6 +133,11 @@ def _table_sql(table: Table[Any]) -> _TableSql:
     )
 
 
+_DRIVER_ERRORS = (sqlite3.Error, OverflowError, UnicodeEncodeError)
+"""What sqlite3 raises: its own errors, and for values it cannot bind (ints beyond 64 bits, text
+with lone surrogates) OverflowError / UnicodeEncodeError."""
+
+
 def _closed_error() -> StorageError:
     return StorageError("unit_of_work", "closed", "the unit of work was committed or rolled back")
 
@@ -162,17 +167,18 @@ class _SQLiteUnitOfWork:
             raise _closed_error()
         try:
             return self._conn.execute(sql, params)
-        except sqlite3.Error as e:
+        except _DRIVER_ERRORS as e:
             raise _storage_error(self._store.path, e) from e
 
     def _row(self, table: Table[Any], record: Any) -> tuple[Any, ...]:
-        data = self._store._converter.unstructure(record)
-        doc = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return (*(data[c] for c in self._store._sql[table.name].columns), doc)
+        store = self._store
+        data = store._unstructure[table.name](record)
+        return (*(data[c] for c in store._sql[table.name].columns), store._encode(data))
 
     def _decode(self, table: Table[R], doc: str) -> R:
         try:
-            return self._store._converter.structure(json.loads(doc), table.record)
+            record: R = self._store._structure[table.name](self._store._decode(doc), table.record)
+            return record
         except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as e:
             raise CorruptStore(table.name, doc[:200], f"stored record does not decode: {e}") from e
 
@@ -203,7 +209,7 @@ class _SQLiteUnitOfWork:
             self._conn.execute(self._store._sql[table.name].insert, row)
         except sqlite3.IntegrityError as e:
             raise DuplicateKey(f"{table.name}{table.key_of(record)}") from e
-        except sqlite3.Error as e:
+        except _DRIVER_ERRORS as e:
             raise _storage_error(self._store.path, e) from e
         self._next_seq.pop(table.name, None)
 
@@ -293,7 +299,14 @@ class SQLiteStore:
         self._timeout_s = float(timeout_s)
         self._synchronous = synchronous.upper()
         self._memory = self.path == ":memory:" or self.path == ""
-        self._converter = make_converter()
+        converter = make_converter()
+        # Hooks and codecs looked up once per store: decoding is the hot path of every read.
+        self._unstructure = {t.name: converter.get_unstructure_hook(t.record) for t in TABLES}
+        self._structure = {t.name: converter.get_structure_hook(t.record) for t in TABLES}
+        self._encode = json.JSONEncoder(
+            sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode
+        self._decode = json.JSONDecoder().decode
         self._sql = {t.name: _table_sql(t) for t in TABLES}
         self._pool_lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
