@@ -1,0 +1,132 @@
+"""Admin: catalog versions and edits, verifiable offers (decision 19), idempotency retention."""
+
+import pytest
+
+from jobslot_core import JobSlots
+from jobslot_core.catalog import BuffRange, Cost
+from jobslot_core.engine import commitment
+from jobslot_core.errors import UnknownOffer, UnknownSecret
+
+GOLD_D_1_4 = BuffRange("gold_per_hour", "D", 1, 4, 2.0, 6.0, 4.0, 1.0)
+"""The janitor's first gold cell, moved up from [1, 5]."""
+
+
+@pytest.fixture
+def open_offer(started):
+    """Pit stop 1 of m1 is open; returns (world, offer)."""
+    started.clock.advance(seconds=200)
+    return started, started.game.open_pit_stop("w1", "m1", "janitor")
+
+
+def test_edit_cell_publishes_a_new_version(started):
+    """Editing one buff range cell publishes version 2 with the new cell."""
+    version = started.admin.set_buff_range(GOLD_D_1_4)
+    assert [v.seq for v in started.admin.versions()] == [1, version.seq] == [1, 2]
+    assert started.admin.catalog().buff_range("gold_per_hour", "D", 2) == GOLD_D_1_4
+    assert started.admin.catalog(1).buff_range("gold_per_hour", "D", 2).min_value == 1.0
+
+
+def test_publishing_the_same_catalog_makes_no_version(started):
+    """Publishing content identical to the latest version returns that version."""
+    assert started.admin.publish(started.catalog).seq == 1
+    assert len(started.admin.versions()) == 1
+
+
+def test_existing_offer_keeps_its_catalog_version(open_offer):
+    """An offer opened before an edit keeps version 1 and its choices."""
+    w, offer = open_offer
+    w.admin.set_buff_range(GOLD_D_1_4)
+    assert w.game.open_pit_stop("w1", "m1", "janitor") == offer
+    assert w.game.buff_history("m1", "janitor")[0].catalog_version == 1
+
+
+def test_new_offers_use_the_new_version(open_offer):
+    """The running service makes the next offer under the newly published version."""
+    w, offer = open_offer
+    w.game.select_buff("w1", offer.offer_id, 0)
+    w.admin.set_buff_range(GOLD_D_1_4)
+    w.clock.advance(seconds=300)
+    assert w.game.open_pit_stop("w1", "m1", "janitor").catalog_version == 2
+
+
+def test_published_policy_takes_effect(open_offer, variant_of):
+    """Publishing a catalog with a re-roll price turns re-rolls on in the running service."""
+    w, offer = open_offer
+    w.admin.publish(variant_of(reroll=Cost("gold", 10)))
+    assert w.game.reroll_offer("w1", offer.offer_id).reroll == 1
+
+
+def test_verify_offer_with_the_right_secret(open_offer):
+    """The secret the offer was made under recomputes it exactly."""
+    w, offer = open_offer
+    assert w.admin.verify_offer(offer.offer_id, w.secret) is True
+
+
+def test_verify_offer_with_a_wrong_secret(open_offer):
+    """Another secret does not reproduce the offer."""
+    w, offer = open_offer
+    assert w.admin.verify_offer(offer.offer_id, b"guess") is False
+
+
+def test_verify_offer_after_an_edit_uses_the_offers_version(open_offer):
+    """An offer made under version 1 still verifies after version 2 is published."""
+    w, offer = open_offer
+    w.admin.set_buff_range(GOLD_D_1_4)
+    assert w.admin.verify_offer(offer.offer_id, w.secret) is True
+
+
+def test_verify_an_unknown_offer_is_refused(started):
+    """verify_offer of an id never made raises UnknownOffer."""
+    with pytest.raises(UnknownOffer) as caught:
+        started.admin.verify_offer("of_x", b"k")
+    assert (caught.value.field, caught.value.value) == ("offer_id", "of_x")
+
+
+def test_reveal_publishes_the_secret(started):
+    """reveal_secret stores the secret (hex) beside its commitment."""
+    record = started.admin.reveal_secret(started.secret_id, started.secret)
+    assert record.revealed_hex == started.secret.hex()
+    assert record.commitment == commitment(started.secret)
+
+
+def test_reveal_with_a_wrong_secret_is_refused(started):
+    """A secret that does not match the commitment is not revealed."""
+    started.refused(
+        UnknownSecret, "secret", "<hidden>", started.admin.reveal_secret, started.secret_id, b"no"
+    )
+
+
+def test_revealed_secret_makes_no_new_offers(started):
+    """After its secret is revealed the service refuses to open a new pit stop."""
+    started.admin.reveal_secret(started.secret_id, started.secret)
+    started.clock.advance(seconds=200)
+    started.refused(
+        UnknownSecret, "secret_id", "s1", started.game.open_pit_stop, "w1", "m1", "janitor"
+    )
+
+
+def test_revealed_secret_cannot_start_a_service(started):
+    """A new service under a revealed secret id is refused."""
+    started.admin.reveal_secret(started.secret_id, started.secret)
+    with pytest.raises(UnknownSecret) as caught:
+        JobSlots(started.store, secret=started.secret, secret_id="s1", clock=started.clock)
+    assert (caught.value.field, caught.value.value) == ("secret_id", "s1")
+
+
+def test_rotated_secret_makes_offers_again(started):
+    """A service started under a new secret id opens pit stops again."""
+    started.admin.reveal_secret(started.secret_id, started.secret)
+    game = JobSlots(started.store, secret=b"next", secret_id="s2", clock=started.clock)
+    started.clock.advance(seconds=200)
+    assert game.open_pit_stop("w1", "m1", "janitor").secret_id == "s2"
+
+
+def test_purge_idempotency_forgets_old_keys(started):
+    """Purged keys are gone: the same key then runs the command again."""
+    started.game.deposit("w1", "gold", 5, idempotency_key="old")
+    started.clock.advance(seconds=60)
+    started.game.deposit("w1", "gold", 7, idempotency_key="new")
+    assert started.admin.purge_idempotency(started.clock.now_ms()) == 1
+    started.game.deposit("w1", "gold", 5, idempotency_key="old")
+    started.game.deposit("w1", "gold", 7, idempotency_key="new")
+    assert started.game.balance("w1", "gold") == 99_900 + 5 + 7 + 5
