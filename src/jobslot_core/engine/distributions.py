@@ -9,6 +9,7 @@ noise). Rarity is decided on the integer unit, exactly, with band boundaries pre
 from __future__ import annotations
 
 import functools
+import math
 from bisect import bisect_right
 from collections.abc import Callable
 from typing import Protocol
@@ -115,13 +116,99 @@ def _units_at(inverse: _Inverse, scale: float, low: int, top: int) -> Callable[[
                 k = round((mean - sd * ndtri(c2 + (1.0 - u) * mass)) * scale)
             return low if k < low else top if k > top else k
 
-        return normal_units
+        return _tabled(normal_units, inverse, scale, low, top)
 
     def units(u: float) -> int:
         k = round(inverse(u) * scale)
         return low if k < low else top if k > top else k
 
-    return units
+    return _tabled(units, inverse, scale, low, top)
+
+
+_TABLE_MAX_UNITS = 20_000
+_GUARD = 1e-9
+"""Half-width (relative) of the guard band around each table threshold; the float error of the
+direct computation is below ~1e-14 in the same units, so the table never decides a close call."""
+
+
+def _tabled(
+    direct: Callable[[float], int], inverse: _Inverse, scale: float, low: int, top: int
+) -> Callable[[float], int]:
+    """`direct` sped up by a table of CDF values at the rounding midpoints, with the same results.
+
+    Rounding the inverse CDF at quantile u gives the unit k exactly when u lies between the CDF
+    at the midpoints (k - 0.5)/10**p and (k + 0.5)/10**p. The table holds those CDF values; a
+    bisection finds k. Whenever u is within a generous guard band of a threshold (where float
+    error could matter), the direct computation decides instead, so the table is only a cache:
+    every result equals ``direct(u)``.
+    """
+    kind = inverse.kind
+    if kind not in (12, _UNIFORM, _EXPONENTIAL) or not 0 < top - low <= _TABLE_MAX_UNITS:
+        return direct
+    lo, hi, mean, sd, mass = inverse.lo, inverse.hi, inverse.mean, inverse.sd, inverse.mass
+    width = hi - lo
+    thresholds = [-math.inf]
+    guards = [0.0]
+    previous = -math.inf
+    for k in range(low, top):
+        mid = (k + 0.5) / scale
+        if kind == 12:
+            z = (mid - mean) / sd
+            cdf = (ndtr(z) - inverse.c1) / mass
+            density = exp(-0.5 * z * z) * 0.3989422804014327 / (sd * mass)
+            magnitude = abs(mid) + abs(mean) + sd * (1.0 + abs(z)) + width
+            floor = 1.0 / mass
+        elif kind == _UNIFORM:
+            cdf = (mid - lo) / width
+            density = 1.0 / width
+            magnitude = abs(mid) + abs(lo) + width
+            floor = 1.0
+        else:
+            decay = exp(-(mid - lo) / sd)
+            cdf = (1.0 - decay) / mass
+            density = decay / (sd * mass)
+            magnitude = abs(mid) + abs(lo) + width + sd * (1.0 + (mid - lo) / sd)
+            floor = 1.0 / mass
+        previous = max(previous, cdf)
+        thresholds.append(previous)
+        guards.append(_GUARD * (floor + magnitude * density))
+    thresholds.append(math.inf)
+    guards.append(0.0)
+    table = tuple(thresholds)
+    guard = tuple(guards)
+    base = low - 1
+
+    def tabled_units(u: float) -> int:
+        i = bisect_right(table, u)
+        if u - table[i - 1] > guard[i - 1] and table[i] - u > guard[i]:
+            return base + i
+        return direct(u)
+
+    return tabled_units
+
+
+def _weighted_units(
+    cum: tuple[float, ...], ranges: tuple[tuple[int, int], ...]
+) -> Callable[[float], int]:
+    """Weighted draw from one uniform: t = u * total picks the tier by cumulative weight; the
+    position of t inside that tier's weight, (t - previous) / weight, picks the grid value."""
+    total = cum[-1]
+    last = len(cum) - 1
+    lows = tuple(first for first, _ in ranges)
+    counts = tuple(end - first + 1 for first, end in ranges)
+    previous = (0.0, *cum[:-1])
+    weights = tuple(c - p for c, p in zip(cum, previous, strict=True))
+
+    def weighted_units(u: float) -> int:
+        t = u * total
+        i = bisect_right(cum, t)
+        if i > last:
+            i = last
+        count = counts[i]
+        j = int((t - previous[i]) / weights[i] * count)
+        return lows[i] + (0 if j < 0 else count - 1 if j >= count else j)
+
+    return weighted_units
 
 
 class CellSampler:
@@ -192,7 +279,7 @@ class CellSampler:
         self.common_units_at = _units_at(
             self.common_inverse, self.scale, self.min_units, self.common_hi
         )
-        self.single = kind != _WEIGHTED  # one uniform per draw, and `units_at` gives it
+        self.single = True  # every distribution takes one uniform per draw (`units_at`)
         # Weighted: the non-empty tiers' unit ranges and cumulative weights.
         bounds = (self.min_units, *self.starts, self.max_units + 1)
         ranges: list[tuple[int, int]] = []
@@ -208,6 +295,8 @@ class CellSampler:
             ranges, cum = [(self.min_units, self.max_units)], [1.0]
         self.tier_ranges = tuple(ranges)
         self.tier_cum = tuple(cum)
+        if kind == _WEIGHTED:
+            self.units_at = _weighted_units(self.tier_cum, self.tier_ranges)
 
     def tier(self, units: int) -> int:
         """Index into RARITIES of the grid value `units` (exact)."""
@@ -222,10 +311,7 @@ class CellSampler:
         return units / self.scale_int
 
     def draw_units(self, source: UniformSource) -> int:
-        """One grid value (in units) from the cell's distribution; 1 uniform (weighted: 2)."""
-        kind = self.kind
-        if kind == _WEIGHTED:
-            return self._weighted(source.uniform(), source.uniform())
+        """One grid value (in units) from the cell's distribution; exactly 1 uniform."""
         return self.units_at(source.uniform())
 
     def draw_common_units(self, source: UniformSource) -> int:
@@ -238,17 +324,6 @@ class CellSampler:
             span = self.common_hi - self.min_units + 1
             return self.min_units + min(int(u * span), span - 1)
         return self.common_units_at(u)
-
-    def _weighted(self, u_tier: float, u_value: float) -> int:
-        cum = self.tier_cum
-        target = u_tier * cum[-1]
-        i = 0
-        last = len(cum) - 1
-        while i < last and target >= cum[i]:
-            i += 1
-        first, end = self.tier_ranges[i]
-        span = end - first + 1
-        return first + min(int(u_value * span), span - 1)
 
 
 @functools.lru_cache(maxsize=4096)
