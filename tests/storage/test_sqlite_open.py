@@ -1,6 +1,7 @@
 """SQLiteStore opening, refusing, migrating and configuring its database file."""
 
 import hashlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -368,3 +369,27 @@ def test_unbindable_values_raise_storage_error() -> None:
             uow.put(p.SLOTS, model.JobSlot("wallet-a", 2**64, 1))
         uow.put(p.MEKS, MEK)
         assert uow.get(p.MEKS, ("mek-1",)) == MEK
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_opens_its_own_connections(tmp_path: Path) -> None:
+    """A store object inherited through fork works in the child and the parent sees its commit."""
+    with SQLiteStore(tmp_path / "fork.db") as store:
+        with store.unit_of_work() as uow:
+            uow.put(p.MEKS, MEK)
+            uow.commit()
+        pid = os.fork()
+        if pid == 0:  # the child: exit without running the parent's cleanup
+            code = 1
+            try:
+                with store.unit_of_work() as uow:
+                    uow.append(p.EVENTS, lambda seq: model.Event(seq, "FromChild", None, 1))
+                    uow.commit()
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        with store.unit_of_work(write=False) as uow:
+            assert [e.kind for e in uow.scan(p.EVENTS)] == ["FromChild"]
+            assert uow.get(p.MEKS, ("mek-1",)) == MEK

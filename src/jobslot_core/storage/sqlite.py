@@ -146,6 +146,18 @@ def _storage_error(path: str, e: BaseException) -> StorageError:
     return StorageError("store", path, f"sqlite failed: {e}")
 
 
+class _Hooks(dict[str, Callable[..., Any]]):
+    """Table name -> converter hook, made on first lookup."""
+
+    def __init__(self, make: Callable[[str], Callable[..., Any]]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, name: str) -> Callable[..., Any]:
+        hook = self[name] = self._make(name)
+        return hook
+
+
 class _SQLiteUnitOfWork:
     """One SQLite transaction on a pooled connection; rolls back unless committed."""
 
@@ -300,9 +312,11 @@ class SQLiteStore:
         self._synchronous = synchronous.upper()
         self._memory = self.path == ":memory:" or self.path == ""
         converter = make_converter()
-        # Hooks and codecs looked up once per store: decoding is the hot path of every read.
-        self._unstructure = {t.name: converter.get_unstructure_hook(t.record) for t in TABLES}
-        self._structure = {t.name: converter.get_structure_hook(t.record) for t in TABLES}
+        # Hooks looked up once per table and store (decoding is the hot path of every read), on
+        # first use: generating all of them up front would double the cost of opening.
+        records = {t.name: t.record for t in TABLES}
+        self._unstructure = _Hooks(lambda name: converter.get_unstructure_hook(records[name]))
+        self._structure = _Hooks(lambda name: converter.get_structure_hook(records[name]))
         self._encode = json.JSONEncoder(
             sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode
@@ -314,6 +328,7 @@ class SQLiteStore:
         # ":memory:" is one database per connection: one connection, one unit of work at a time.
         self._memory_gate = threading.Lock() if self._memory else None
         self._in_uow = threading.local()
+        self._pid = os.getpid()
         self._closed = False
         if not self._memory:
             self._check_header()
@@ -504,6 +519,12 @@ class SQLiteStore:
             with self._pool_lock:
                 if self._closed:
                     raise StorageError("store", self.path, "the store is closed")
+                if self._pid != os.getpid() and not self._memory:
+                    # A forked child must not touch its parent's connections (SQLite forbids
+                    # it); abandon them unclosed and open its own.
+                    self._idle.clear()
+                    self._every.clear()
+                    self._pid = os.getpid()
                 conn = self._idle.pop() if self._idle else None
             if conn is None:
                 conn = self._connect()
