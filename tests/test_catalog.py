@@ -182,7 +182,8 @@ def test_unlock_names_another_known_job(other: str) -> None:
 
 @pytest.mark.parametrize("name", ["prestige_count", "total_meks"])
 def test_unlock_counts_are_not_negative(name: str) -> None:
-    unlock = UnlockRequirements(**{name: -1})
+    counts: dict[str, Any] = {name: -1}
+    unlock = UnlockRequirements(**counts)
     refused(f"job_types.janitor.unlock.{name}", -1, job_types=job(unlock=unlock))
 
 

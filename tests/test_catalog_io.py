@@ -280,8 +280,8 @@ def test_fingerprint_is_sha256_hex_and_stable(example: Catalog) -> None:
 
 def test_fingerprint_ignores_job_order_and_int_vs_float(example: Catalog) -> None:
     reordered = Catalog(
-        job_types=tuple(reversed(example.job_types.values())),
-        buff_types=tuple(reversed(example.buff_types.values())),
+        job_types=tuple(reversed(list(example.job_types.values()))),
+        buff_types=tuple(reversed(list(example.buff_types.values()))),
         buff_ranges=example.buff_ranges,
         rng=attrs.evolve(example.rng, default_spread=0.25),
         policies=example.policies,

@@ -88,7 +88,7 @@ def test_importing_the_testing_package_is_lazy() -> None:
     assert testing.strategies is js
     assert "strategies" in dir(testing)
     with pytest.raises(AttributeError):
-        _ = testing.no_such_helper  # type: ignore[attr-defined]
+        _ = testing.no_such_helper
     assert "jobslot_core.testing.strategies" in sys.modules
 
 
