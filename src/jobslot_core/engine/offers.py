@@ -4,7 +4,7 @@ Stream use, in order (document of record: docs/engine.md):
 
 1. one uniform picks the ordered buff-type triple: ``idx = floor(u * N*(N-1)*(N-2))`` decoded in
    mixed radix over the eligible list (``N**3`` with duplicates allowed);
-2. each choice's value in turn (1 uniform; 2 for `weighted`);
+2. each choice's value in turn (1 uniform);
 3. with `guarantee_one_common`, when no choice is common, one more uniform redraws the last
    choice's value restricted to the common band.
 """
@@ -20,7 +20,7 @@ from ..catalog import BuffRange, BuffType, Catalog
 from ..errors import InvalidArgument, InvalidCatalog, UnknownJob
 from .context import _INTS, OFFER_DOMAIN, OfferContext, _lp
 from .distributions import CellSampler, cell_sampler
-from .stream import OfferStream, first_block
+from .stream import _UNPACK, OfferStream, _pad_cache, _pads
 
 __all__ = ["ENGINE_VERSION", "BuffChoice", "OfferDraft", "make_offer"]
 
@@ -62,10 +62,12 @@ class OfferDraft:
 class _Option:
     """One eligible buff type of a pit stop with its sampler and a memo of its choices."""
 
-    __slots__ = ("buff", "cell", "memo", "sampler")
+    __slots__ = ("buff", "cell", "common_end", "memo", "sampler", "units_at")
 
     def __init__(self, buff: BuffType, cell: BuffRange, sampler: CellSampler) -> None:
         self.buff, self.cell, self.sampler = buff, cell, sampler
+        self.units_at = sampler.units_at
+        self.common_end = sampler.starts[0]  # first grid unit that is not common
         self.memo: dict[int, BuffChoice] = {}
 
     def choice(self, units: int) -> BuffChoice:
@@ -118,10 +120,7 @@ class _Plan:
         self.guarantee = rng.guarantee_one_common
         self.triples = n**3 if self.duplicates else n * (n - 1) * (n - 2)
         self.job_lp = _lp(job_key)
-        self.simple = self.triples <= _MAX_SINGLE_DRAW and all(
-            o.sampler.single for o in self.options
-        )
-        """Block 0 alone serves the pick and three one-uniform draws."""
+        self.simple = self.triples <= _MAX_SINGLE_DRAW  # one uniform picks all three types
 
 
 _PLAN_CACHE_SIZE = 16
@@ -210,6 +209,8 @@ def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, 
     return i0, i1, i2
 
 
+_ZERO8 = bytes(8)
+_TO_UNIFORM = 2.0**-53
 _lp_cache: dict[str, bytes] = {}
 """Cache of length-prefixed encodings of secret ids (few distinct values)."""
 
@@ -267,28 +268,52 @@ def make_offer(
         + plan.job_lp
         + _INTS.pack(prestige_sequence, pit_stop_number, reroll)
     )
-    pads, u0, u1, u2, u3 = first_block(secret, encoded)
+    pads = _pad_cache.get(secret) or _pads(secret)
+    inner = pads[0].copy()
+    inner.update(encoded + _ZERO8)
+    outer = pads[1].copy()
+    outer.update(inner.digest())
+    w0, w1, w2, w3 = _UNPACK(outer.digest())  # block 0: uniforms u0..u3, as OfferStream gives
     options = plan.options
     if plan.simple:
-        i, j, k = _pick(plan, u0, None)
+        # The common case, inlined: u0 picks the triple, u1..u3 draw the three values.
+        n = plan.n
+        idx = int(((w0 >> 11) + 0.5) * _TO_UNIFORM * plan.triples)
+        if plan.duplicates:
+            oa, ob, oc = options[idx % n], options[idx // n % n], options[idx // (n * n) % n]
+        else:
+            i, idx = idx % n, idx // n
+            j, idx = idx % (n - 1), idx // (n - 1)
+            k = idx % (n - 2)
+            if j >= i:
+                j += 1
+            if i < j:
+                if k >= i:
+                    k += 1
+                if k >= j:
+                    k += 1
+            else:
+                if k >= j:
+                    k += 1
+                if k >= i:
+                    k += 1
+            oa, ob, oc = options[i], options[j], options[k]
+        ua = oa.units_at(((w1 >> 11) + 0.5) * _TO_UNIFORM)
+        ub = ob.units_at(((w2 >> 11) + 0.5) * _TO_UNIFORM)
+        uc = oc.units_at(((w3 >> 11) + 0.5) * _TO_UNIFORM)
+        if plan.guarantee and ua >= oa.common_end and ub >= ob.common_end and uc >= oc.common_end:
+            uc = oc.sampler.draw_common_units(OfferStream._resume(pads, encoded, [], 1))
     else:
-        stream = OfferStream._resume(pads, encoded, [u3, u2, u1], 1)
-        i, j, k = _pick(plan, u0, stream)
-    oa, ob, oc = options[i], options[j], options[k]
-    sa, sb, sc = oa.sampler, ob.sampler, oc.sampler
-    if plan.simple or (
-        sa.single and sb.single and sc.single and plan.triples <= _MAX_SINGLE_DRAW
-    ):
-        # The common case: block 0 holds the pick and the three values.
-        ua, ub, uc = sa.units_at(u1), sb.units_at(u2), sc.units_at(u3)
-        if plan.guarantee and ua >= sa.starts[0] and ub >= sb.starts[0] and uc >= sc.starts[0]:
-            uc = sc.draw_common_units(OfferStream._resume(pads, encoded, [], 1))
-    else:
-        ua = sa.draw_units(stream)
-        ub = sb.draw_units(stream)
-        uc = sc.draw_units(stream)
-        if plan.guarantee and ua >= sa.starts[0] and ub >= sb.starts[0] and uc >= sc.starts[0]:
-            uc = sc.draw_common_units(stream)
+        s = _TO_UNIFORM
+        pending = [((w >> 11) + 0.5) * s for w in (w3, w2, w1)]
+        stream = OfferStream._resume(pads, encoded, pending, 1)
+        i, j, k = _pick(plan, ((w0 >> 11) + 0.5) * s, stream)
+        oa, ob, oc = options[i], options[j], options[k]
+        ua = oa.sampler.draw_units(stream)
+        ub = ob.sampler.draw_units(stream)
+        uc = oc.sampler.draw_units(stream)
+        if plan.guarantee and ua >= oa.common_end and ub >= ob.common_end and uc >= oc.common_end:
+            uc = oc.sampler.draw_common_units(stream)
     ca = oa.memo.get(ua) or oa.choice(ua)
     cb = ob.memo.get(ub) or ob.choice(ub)
     cc = oc.memo.get(uc) or oc.choice(uc)

@@ -8,11 +8,10 @@ the stream (decision 19).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import struct
 
-__all__ = ["OfferStream", "commitment", "first_block"]
+__all__ = ["OfferStream", "commitment"]
 
 _UNPACK = struct.Struct(">4Q").unpack
 _SCALE = 2.0**-53
@@ -20,12 +19,21 @@ _IPAD = bytes(x ^ 0x36 for x in range(256))
 _OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
-@functools.lru_cache(maxsize=16)
+_pad_cache: dict[bytes, tuple[hashlib._Hash, hashlib._Hash]] = {}
+"""Cache: secret -> its HMAC key-pad states (a few secrets per process; at most 16)."""
+
+
 def _pads(secret: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
     """SHA-256 states after absorbing the HMAC key pads (RFC 2104), computed once per secret."""
-    key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
-    key = key.ljust(64, b"\0")
-    return hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
+    found = _pad_cache.get(secret)
+    if found is None:
+        key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
+        key = key.ljust(64, b"\0")
+        found = (hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD)))
+        if len(_pad_cache) >= 16:
+            _pad_cache.clear()
+        _pad_cache[secret] = found
+    return found
 
 
 def commitment(secret: bytes) -> str:
@@ -33,26 +41,16 @@ def commitment(secret: bytes) -> str:
     return hashlib.sha256(secret).hexdigest()
 
 
-def first_block(
-    secret: bytes, context_bytes: bytes
-) -> tuple[tuple[hashlib._Hash, hashlib._Hash], float, float, float, float]:
-    """The key-pad states and the four uniforms of block 0 (the offer hot path's shortcut)."""
-    pads = _pads(secret)
-    inner = pads[0].copy()
-    inner.update(context_bytes + b"\0\0\0\0\0\0\0\0")
-    outer = pads[1].copy()
-    outer.update(inner.digest())
-    a, b, c, d = _UNPACK(outer.digest())
-    s = _SCALE
-    return pads, ((a >> 11) + 0.5) * s, ((b >> 11) + 0.5) * s, ((c >> 11) + 0.5) * s, (
-        (d >> 11) + 0.5
-    ) * s
-
-
 class OfferStream:
     """Deterministic uniforms in (0, 1) derived from (secret, context) by HMAC-SHA256."""
 
     __slots__ = ("_buf", "_context", "_counter", "_inner", "_outer")
+
+    _buf: list[float]
+    _context: bytes
+    _counter: int
+    _inner: hashlib._Hash
+    _outer: hashlib._Hash
 
     def __init__(self, secret: bytes, context_bytes: bytes) -> None:
         self._inner, self._outer = _pads(bytes(secret))
