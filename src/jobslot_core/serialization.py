@@ -55,23 +55,28 @@ def _structure_bool(value: Any, _: type) -> bool:
     return value
 
 
-def _is_exactly(exact: type) -> Callable[[Any], bool]:
-    """A hook predicate matching `exact` itself, not its subclasses."""
-    return lambda t: t is exact
+def _exactly(exact: type, hook: Callable[[Any, type], Any]) -> Callable[[Any, type], Any]:
+    """`hook` for `exact` itself; a subclass (an enum) is built by calling it on the value."""
+
+    def structure(value: Any, cls: type) -> Any:
+        return hook(value, cls) if cls is exact else cls(value)
+
+    return structure
 
 
 def make_converter() -> cattrs.Converter:
     """A new converter with the wire-format choices listed in this module's docstring."""
     converter = cattrs.Converter(forbid_extra_keys=True)
-    # Exact-type predicates: a StrEnum is a str and a bool is an int, and both keep their own hooks.
-    exact_hooks: tuple[tuple[type, Callable[[Any, type], Any]], ...] = (
+    # cattrs resolves these classes before any predicate hook, so register them by class (which
+    # also reaches subclasses), and send subclasses such as StrEnum to their own constructor.
+    strict: tuple[tuple[type, Callable[[Any, type], Any]], ...] = (
         (int, _structure_int),
         (float, _structure_float),
         (str, _structure_str),
         (bool, _structure_bool),
     )
-    for exact, hook in exact_hooks:
-        converter.register_structure_hook_func(_is_exactly(exact), hook)
+    for exact, hook in strict:
+        converter.register_structure_hook(exact, _exactly(exact, hook))
 
     def unstructure_mapping(m: Mapping[str, Any]) -> dict[str, Any]:
         return {k: converter.unstructure(v) for k, v in m.items()}

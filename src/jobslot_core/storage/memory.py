@@ -4,6 +4,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ..errors import StorageError
 from .protocol import TABLES, DuplicateKey, Table
 
 __all__ = ["MemoryStore"]
@@ -18,8 +19,12 @@ class _TableData:
     def __init__(self, table: Table[Any]) -> None:
         self.table = table
         self.rows: dict[_Key, Any] = {}
+        # One index per queryable field tuple: every prefix of the key and of each index.
         self.indexes: dict[tuple[str, ...], dict[_Key, set[_Key]]] = {
-            ix: {} for ix in table.indexes
+            fields[:n]: {}
+            for fields in (table.key, *table.indexes)
+            for n in range(1, len(fields) + 1)
+            if fields[:n] != table.key
         }
         self.last_seq = 0
 
@@ -39,18 +44,26 @@ class _TableData:
 
     def candidates(self, where: dict[str, Any]) -> list[_Key]:
         fields = tuple(where)
-        for ix in self.table.indexes:
-            if ix[: len(fields)] == fields and len(fields) == len(ix):
-                return list(self.indexes[ix].get(tuple(where.values()), ()))
-        return list(self.rows)
+        if fields == self.table.key:
+            key = tuple(where.values())
+            return [key] if key in self.rows else []
+        index = self.indexes.get(fields)
+        if index is None:
+            return list(self.rows)
+        return list(index.get(tuple(where.values()), ()))
 
 
 class _MemoryUnitOfWork:
     def __init__(self, store: "MemoryStore") -> None:
         self._store = store
         self._undo: list[tuple[str, _Key, Any | None, int]] = []
-        self._open = True
+        if getattr(store._owner, "active", False):
+            raise StorageError(
+                "unit_of_work", "nested", "this thread already has a unit of work open"
+            )
         store._lock.acquire()
+        store._owner.active = True
+        self._open = True
 
     def _data(self, table: Table[Any]) -> _TableData:
         return self._store._tables[table.name]
@@ -121,6 +134,7 @@ class _MemoryUnitOfWork:
     def _close(self) -> None:
         if self._open:
             self._open = False
+            self._store._owner.active = False
             self._store._lock.release()
 
     def __enter__(self) -> "_MemoryUnitOfWork":
@@ -135,7 +149,8 @@ class MemoryStore:
     """Keeps everything in this process's memory; transactions are real (rollback undoes all)."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
+        self._owner = threading.local()
         self._tables = {t.name: _TableData(t) for t in TABLES}
 
     def unit_of_work(self, *, write: bool = True) -> _MemoryUnitOfWork:
