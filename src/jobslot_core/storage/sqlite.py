@@ -548,6 +548,15 @@ class SQLiteStore:
         if self._memory_gate is not None:
             self._memory_gate.release()
 
+    @property
+    def schema_version(self) -> int:
+        """The file's schema version (`PRAGMA user_version`), read from the database."""
+        with self._raw() as conn:
+            try:
+                return int(conn.execute("PRAGMA user_version").fetchone()[0])
+            except sqlite3.Error as e:
+                raise _storage_error(self.path, e) from e
+
     # -- the Store protocol --------------------------------------------------------------------
 
     def unit_of_work(self, *, write: bool = True) -> _SQLiteUnitOfWork:
