@@ -1,4 +1,4 @@
-"""The whole command set under hypothesis on a real SQLite file: invariants hold after every step."""
+"""The whole command set under hypothesis on a SQLite file: invariants hold after every step."""
 
 import shutil
 import tempfile
