@@ -100,6 +100,15 @@ def test_stream_is_hmac_counter_mode() -> None:
     assert all(0.0 < u < 1.0 for u in got)
 
 
+def test_top_words_stay_below_one() -> None:
+    from jobslot_core.engine.stream import BELOW_ONE, WORD_TOP, to_uniform
+
+    assert ((2**53 - 1) + 0.5) * 2.0**-53 == 1.0  # why the top words need a special case
+    assert to_uniform(2**64 - 1) == to_uniform(WORD_TOP) == BELOW_ONE < 1.0
+    assert to_uniform(WORD_TOP - 1) == ((2**53 - 2) + 0.5) * 2.0**-53 < 1.0
+    assert to_uniform(0) == 2.0**-54
+
+
 def test_commitment() -> None:
     assert commitment(b"abc") == hashlib.sha256(b"abc").hexdigest()
 
@@ -317,3 +326,58 @@ def test_draw_value_checks_the_cell() -> None:
         draw_value(bad, RngConfig(), OfferStream(b"k", b""))
     with pytest.raises(InvalidCatalog):
         draw_value(BuffRange("b", "D", 1, 1, 1.005, 5.0, 3.0), RngConfig(), OfferStream(b"k", b""))
+
+
+# -- hot-path shortcuts give exactly the reference results -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        BuffRange("b", "D", 1, 1, 1, 5, 3, 1.0),
+        BuffRange("b", "D", 1, 1, 1, 5, 1.2, 0.05),
+        BuffRange("b", "D", 1, 1, 1e6, 1e6 + 20, 1e6 + 3, 0.01),
+        BuffRange("b", "D", 1, 1, 0, 3, 0, 0.7, Distribution.EXPONENTIAL),
+        BuffRange("b", "D", 1, 1, -2, 7, 0, None, Distribution.UNIFORM),
+    ],
+)
+def test_midpoint_table_equals_direct_inverse_cdf(cell: BuffRange) -> None:
+    import random
+
+    from jobslot_core.engine.distributions import _units_at
+
+    sampler = cell_sampler(cell, 2, RngConfig())
+    inv = sampler.full_inverse
+
+    def direct(u: float) -> int:
+        k = round(inv(u) * sampler.scale)
+        return max(sampler.min_units, min(sampler.max_units, k))
+
+    tabled = sampler.units_at
+    assert tabled is not _units_at  # the table is in use
+    rs = random.Random(5)
+    us = [rs.random() for _ in range(20000)]
+    # Points right at the thresholds, where only the guard keeps the table honest.
+    step = max(1, (sampler.max_units - sampler.min_units) // 200)
+    for k in range(sampler.min_units, sampler.max_units, step):
+        lo, hi = 2.0**-54, 1.0 - 2.0**-53
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if direct(mid) <= k else (lo, mid)
+        us += [lo, hi, lo - 1e-12, hi + 1e-12]
+    for u in us:
+        if 0.0 < u < 1.0:
+            assert tabled(u) == direct(u), u
+
+
+def test_fast_constructors_equal_attrs_constructors() -> None:
+    from jobslot_core.engine.offers import _new_context, _new_draft
+
+    ctx = _new_context("a", "b", "c", 1, 2, 3)
+    assert ctx == OfferContext("a", "b", "c", 1, 2, 3)
+    assert hash(ctx) == hash(OfferContext("a", "b", "c", 1, 2, 3))
+    assert type(ctx) is OfferContext
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        ctx.mek_id = "x"  # type: ignore[misc]
+    draft = _new_draft("of_x", ctx, (), 1, 2, 3)
+    assert draft == OfferDraft("of_x", ctx, (), 1, 2, 3)

@@ -333,10 +333,10 @@ def cell_sampler(cell: BuffRange, precision: int, rng: RngConfig) -> CellSampler
 
 
 def draw_continuous(cell: BuffRange, rng: RngConfig, u: float, precision: int = 2) -> float:
-    """The unrounded value at quantile `u` of the cell's continuous distribution (for tests).
+    """The unrounded value at quantile `u` of the cell's distribution, before rounding.
 
-    Weighted and single-point cells have no continuous form; they return the rounded draw's
-    lower band edge and min respectively.
+    For statistical tests of normal, uniform and exponential cells; weighted and single-point
+    cells have no continuous form and return min.
     """
     return cell_sampler(cell, precision, rng).full_inverse(u)
 

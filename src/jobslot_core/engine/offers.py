@@ -9,8 +9,9 @@ Stream use, in order (document of record: docs/engine.md):
    choice's value restricted to the common band.
 """
 
+import struct
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from hashlib import sha256 as _sha256
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..catalog import BuffRange, BuffType, Catalog
 from ..errors import InvalidArgument, InvalidCatalog, UnknownJob
 from .context import _INTS, OFFER_DOMAIN, OfferContext, _lp
 from .distributions import CellSampler, cell_sampler
-from .stream import _UNPACK, OfferStream, _pad_cache, _pads
+from .stream import _UNPACK, WORD_TOP, OfferStream, _pad_cache, _pads, to_uniform
 
 __all__ = ["ENGINE_VERSION", "BuffChoice", "OfferDraft", "make_offer"]
 
@@ -57,6 +58,41 @@ class OfferDraft:
     engine_version: int
     from_level: int
     to_level: int
+
+
+def _fast_new(cls: type[Any]) -> Callable[..., Any]:
+    """A positional constructor of a frozen slotted attrs class that sets the slots directly.
+
+    Same result as ``cls(*args)`` with every field passed (equal, hashable, frozen) for classes
+    without converters, validators or post-init hooks, which is checked here; it skips the
+    generated ``__init__``'s per-field frozen-setattr calls on the offer hot path.
+    """
+    fields = attrs.fields(cls)
+    if any(f.converter or f.validator or not f.init for f in fields) or hasattr(
+        cls, "__attrs_post_init__"
+    ):
+        return cls
+    setters = tuple(getattr(cls, f.name).__set__ for f in fields)
+    new = object.__new__
+    if len(setters) == 6:
+        s0, s1, s2, s3, s4, s5 = setters
+
+        def make6(a: Any, b: Any, c: Any, d: Any, e: Any, f: Any) -> Any:
+            obj = new(cls)
+            s0(obj, a)
+            s1(obj, b)
+            s2(obj, c)
+            s3(obj, d)
+            s4(obj, e)
+            s5(obj, f)
+            return obj
+
+        return make6
+    return cls
+
+
+_new_context = _fast_new(OfferContext)
+_new_draft = _fast_new(OfferDraft)
 
 
 class _Option:
@@ -186,6 +222,7 @@ def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, 
     """
     n = plan.n
     if plan.triples <= _MAX_SINGLE_DRAW or stream is None:
+        # u < 1, so idx < triples.
         idx = int(u * plan.triples)
         i0, idx = idx % n, idx // n
         if plan.duplicates:
@@ -211,6 +248,7 @@ def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, 
 
 _ZERO8 = bytes(8)
 _TO_UNIFORM = 2.0**-53
+_WT = WORD_TOP
 _lp_cache: dict[str, bytes] = {}
 """Cache of length-prefixed encodings of secret ids (few distinct values)."""
 
@@ -234,19 +272,15 @@ def make_offer(
     """
     if not (
         type(secret) is bytes
+        and type(secret_id) is type(mek_id) is type(job_key) is str
+        and type(prestige_sequence) is type(pit_stop_number) is type(reroll) is int
         and secret
-        and type(secret_id) is str
         and secret_id
-        and type(mek_id) is str
         and mek_id
-        and type(job_key) is str
         and job_key
-        and type(prestige_sequence) is int
-        and type(pit_stop_number) is int
-        and type(reroll) is int
-        and 0 <= prestige_sequence < _U64
-        and 0 < pit_stop_number < _U64
-        and 0 <= reroll < _U64
+        and prestige_sequence >= 0
+        and pit_stop_number > 0
+        and reroll >= 0
     ):
         _check_args(locals())
         secret = bytes(secret)
@@ -254,20 +288,20 @@ def make_offer(
     plan = entry[1].get((job_key, pit_stop_number)) if entry and entry[0] is catalog else None
     if plan is None:
         plan = _plan(catalog, job_key, pit_stop_number)
-    context = OfferContext(secret_id, mek_id, job_key, prestige_sequence, pit_stop_number, reroll)
+    try:
+        ints = _INTS.pack(prestige_sequence, pit_stop_number, reroll)
+    except struct.error:  # an integer of 2**64 or more
+        _check_args(locals())
+        raise
+    context = _new_context(secret_id, mek_id, job_key, prestige_sequence, pit_stop_number, reroll)
     sid = _lp_cache.get(secret_id)
     if sid is None:
         sid = OFFER_DOMAIN + _lp(secret_id)
-        if len(_lp_cache) < 64:
-            _lp_cache[secret_id] = sid
+        if len(_lp_cache) >= 64:
+            _lp_cache.clear()
+        _lp_cache[secret_id] = sid
     mek = mek_id.encode()
-    encoded = (
-        sid
-        + len(mek).to_bytes(4, "big")
-        + mek
-        + plan.job_lp
-        + _INTS.pack(prestige_sequence, pit_stop_number, reroll)
-    )
+    encoded = sid + len(mek).to_bytes(4, "big") + mek + plan.job_lp + ints
     pads = _pad_cache.get(secret) or _pads(secret)
     inner = pads[0].copy()
     inner.update(encoded + _ZERO8)
@@ -275,7 +309,7 @@ def make_offer(
     outer.update(inner.digest())
     w0, w1, w2, w3 = _UNPACK(outer.digest())  # block 0: uniforms u0..u3, as OfferStream gives
     options = plan.options
-    if plan.simple:
+    if plan.simple and w0 < _WT and w1 < _WT and w2 < _WT and w3 < _WT:
         # The common case, inlined: u0 picks the triple, u1..u3 draw the three values.
         n = plan.n
         idx = int(((w0 >> 11) + 0.5) * _TO_UNIFORM * plan.triples)
@@ -304,10 +338,9 @@ def make_offer(
         if plan.guarantee and ua >= oa.common_end and ub >= ob.common_end and uc >= oc.common_end:
             uc = oc.sampler.draw_common_units(OfferStream._resume(pads, encoded, [], 1))
     else:
-        s = _TO_UNIFORM
-        pending = [((w >> 11) + 0.5) * s for w in (w3, w2, w1)]
+        pending = [to_uniform(w3), to_uniform(w2), to_uniform(w1)]
         stream = OfferStream._resume(pads, encoded, pending, 1)
-        i, j, k = _pick(plan, ((w0 >> 11) + 0.5) * s, stream)
+        i, j, k = _pick(plan, to_uniform(w0), stream)
         oa, ob, oc = options[i], options[j], options[k]
         ua = oa.sampler.draw_units(stream)
         ub = ob.sampler.draw_units(stream)
@@ -317,7 +350,7 @@ def make_offer(
     ca = oa.memo.get(ua) or oa.choice(ua)
     cb = ob.memo.get(ub) or ob.choice(ub)
     cc = oc.memo.get(uc) or oc.choice(uc)
-    return OfferDraft(
+    return _new_draft(  # type: ignore[no-any-return]
         "of_" + _sha256(encoded).hexdigest()[:24],
         context,
         (ca, cb, cc),

@@ -11,10 +11,19 @@ from __future__ import annotations
 import hashlib
 import struct
 
-__all__ = ["OfferStream", "commitment"]
+__all__ = ["BELOW_ONE", "WORD_TOP", "OfferStream", "commitment", "to_uniform"]
 
 _UNPACK = struct.Struct(">4Q").unpack
 _SCALE = 2.0**-53
+WORD_TOP = (2**53 - 1) << 11
+"""Words at or above this have (w >> 11) = 2**53 - 1, where (w >> 11) + 0.5 rounds to 2**53."""
+BELOW_ONE = 1.0 - 2.0**-53
+"""The uniform of those words: the largest double below 1 (the formula would round to 1.0)."""
+
+
+def to_uniform(word: int) -> float:
+    """((word >> 11) + 0.5) * 2**-53 in IEEE double; the top 2**11 words give 1 - 2**-53."""
+    return ((word >> 11) + 0.5) * _SCALE if word < WORD_TOP else BELOW_ONE
 _IPAD = bytes(x ^ 0x36 for x in range(256))
 _OPAD = bytes(x ^ 0x5C for x in range(256))
 
@@ -91,17 +100,15 @@ class OfferStream:
         block = self._block(self._counter)
         self._counter += 1
         a, b, c, d = _UNPACK(block)
-        s = _SCALE
         # Reversed so that list.pop() yields the words in order a, b, c, d.
-        self._buf = [
-            ((d >> 11) + 0.5) * s,
-            ((c >> 11) + 0.5) * s,
-            ((b >> 11) + 0.5) * s,
-            ((a >> 11) + 0.5) * s,
-        ]
+        self._buf = [to_uniform(d), to_uniform(c), to_uniform(b), to_uniform(a)]
 
     def uniform(self) -> float:
-        """The next uniform, ((word >> 11) + 0.5) * 2**-53, strictly inside (0, 1)."""
+        """The next uniform, ((word >> 11) + 0.5) * 2**-53, strictly inside (0, 1).
+
+        The formula is evaluated in IEEE double; for the top 2**11 words it would round to 1.0,
+        and those give 1 - 2**-53 instead (see `to_uniform`).
+        """
         buf = self._buf
         if not buf:
             self._refill()
