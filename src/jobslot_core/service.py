@@ -144,6 +144,9 @@ class JobSlots:
     Every command takes `idempotency_key=`: the same key with the same arguments returns the first
     result and changes nothing more; with other arguments it raises `IdempotencyConflict`. Keys
     are kept until `Admin.purge_idempotency` removes them.
+
+    `catalog` is published as the next version only when the store never held that content;
+    otherwise the store's latest version (maybe an Admin edit of it) stays current.
     """
 
     def __init__(
@@ -173,7 +176,12 @@ class JobSlots:
                 raise UnknownSecret("secret_id", secret_id, "is registered with another secret")
             elif known.revealed_hex is not None:
                 raise UnknownSecret("secret_id", secret_id, "was revealed; rotate to a new secret")
-            if catalog is not None:
+            if catalog is not None and not uow.find(
+                CATALOGS, fingerprint=catalog_fingerprint(catalog)
+            ):
+                # Publish only content the store never had: a restart with the host's original
+                # catalog must not undo the Admin edits published since (use Admin.publish to
+                # return to an older version on purpose).
                 version = publish_catalog(uow, catalog, now)
                 self._catalogs[version.seq] = catalog
                 self._latest = (version.seq, catalog)

@@ -130,3 +130,19 @@ def test_purge_idempotency_forgets_old_keys(started):
     started.game.deposit("w1", "gold", 5, idempotency_key="old")
     started.game.deposit("w1", "gold", 7, idempotency_key="new")
     assert started.game.balance("w1", "gold") == 99_900 + 5 + 7 + 5
+
+
+def test_restart_with_the_same_catalog_keeps_admin_edits(started):
+    """A host restarting with its original catalog does not undo an admin edit (regression)."""
+    started.admin.set_buff_range(GOLD_D_1_4)
+    JobSlots(started.store, started.catalog, secret=started.secret, secret_id="s1")
+    assert [v.seq for v in started.admin.versions()] == [1, 2]
+    assert started.admin.catalog().buff_range("gold_per_hour", "D", 2) == GOLD_D_1_4
+
+
+def test_restart_with_a_new_catalog_publishes_it(started, variant_of):
+    """A catalog never published before becomes the next version when a service starts."""
+    new = variant_of(reroll=Cost("gold", 10))
+    JobSlots(started.store, new, secret=started.secret, secret_id="s1")
+    assert [v.seq for v in started.admin.versions()] == [1, 2]
+    assert started.admin.catalog() == new

@@ -1,6 +1,6 @@
 """Meks: registration, transfer between wallets (decision 13) and availability (decision 17)."""
 
-from jobslot_core.errors import InvalidArgument, MekBusy, MekUnavailable, UnknownMek
+from jobslot_core.errors import InvalidArgument, MekBusy, MekUnavailable, NotOwned, UnknownMek
 from jobslot_core.model import Mek
 from jobslot_core.storage.protocol import OWNERSHIPS
 
@@ -106,3 +106,36 @@ def test_available_again_mek_can_be_assigned(world):
 def test_working_mek_cannot_be_marked_unavailable(started):
     """A Mek working a slot must be unslotted before the host marks it unavailable."""
     started.refused(MekBusy, "mek_id", "m1", started.game.set_mek_available, "m1", False)
+
+
+def test_buyer_slots_the_mek_and_tenure_resumes(started):
+    """The buyer assigns the Mek in its own janitor slot and tenure continues from the sale."""
+    w = started
+    w.clock.advance(seconds=120)
+    w.game.transfer_mek("m1", "w2")
+    w.game.deposit("w2", "gold", 100)
+    w.game.unlock_slot("w2", 1)
+    w.game.purchase_job("w2", 1, "janitor")
+    w.game.assign_mek("w2", 1, "m1")
+    w.clock.advance(seconds=80)
+    view = w.game.progression("m1", "janitor")
+    assert (view.tenure_ms, view.pit_stop_ready, view.slot_number) == (200_000, True, 1)
+
+
+def test_seller_cannot_assign_a_sold_mek(started):
+    """After the sale the seller's slot refuses the Mek as not owned."""
+    started.game.transfer_mek("m1", "w2")
+    started.refused(NotOwned, "mek_id", "m1", started.game.assign_mek, "w1", 1, "m1")
+
+
+def test_transfer_back_returns_the_totals(started):
+    """Selling a buffed Mek and buying it back leaves the first wallet's totals as they were."""
+    w = started
+    w.clock.advance(seconds=200)
+    w.resolve()
+    before = w.game.wallet_totals("w1")
+    w.game.transfer_mek("m1", "w2")
+    w.game.transfer_mek("m1", "w1")
+    assert w.game.wallet_totals("w1") == before
+    assert w.game.wallet_totals("w2").base == {}
+    assert [o.wallet for o in w.snapshot()[OWNERSHIPS.name]] == ["w1", "w2", "w1"]
