@@ -139,3 +139,8 @@ def test_transfer_back_returns_the_totals(started):
     assert w.game.wallet_totals("w1") == before
     assert w.game.wallet_totals("w2").base == {}
     assert [o.wallet for o in w.snapshot()[OWNERSHIPS.name]] == ["w1", "w2", "w1"]
+
+
+def test_availability_must_be_a_bool(started):
+    """set_mek_available refuses anything but True or False."""
+    started.refused(InvalidArgument, "available", 0, started.game.set_mek_available, "m1", 0)
