@@ -60,3 +60,17 @@ def test_bad_arguments(kw: dict[str, object], error: type[Exception], field: str
     with pytest.raises(error) as info:
         _run(**kw)
     assert info.value.field == field  # type: ignore[attr-defined]
+
+
+def test_results_round_trip_through_the_converter() -> None:
+    import json
+
+    from jobslot_core.engine import OfferDraft, make_offer
+    from jobslot_core.serialization import from_dict, to_dict
+
+    offer = make_offer(CATALOG, secret=b"k", secret_id="a", mek_id="m", job_key="janitor",
+                       prestige_sequence=0, pit_stop_number=1)
+    data = json.loads(json.dumps(to_dict(offer)))
+    assert from_dict(OfferDraft, data) == offer
+    report = _run(n=100)
+    assert from_dict(SimulationReport, json.loads(json.dumps(to_dict(report)))) == report
