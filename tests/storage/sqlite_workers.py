@@ -129,7 +129,9 @@ def crash_loop(path: str, iteration: int, progress: Connection, max_commands: in
                     offer = game.open_pit_stop(wallet, mek, "quick", idempotency_key=k)
                     done(k)
                     k = key()
-                    game.select_buff(wallet, offer.offer_id, step % 3, idempotency_key=k)
+                    game.select_buff(
+                        wallet, offer.offer_id, step % len(offer.choices), idempotency_key=k
+                    )
                     done(k)
                 elif game.prestige_preview(mek, "quick").eligible:
                     k = key()
