@@ -346,7 +346,7 @@ class JobSlots:
         """Recompute a Mek's totals and move the difference into its wallet's totals."""
         uow = ctx.uow
         old = {t.effect_type: t for t in uow.find(MEK_TOTALS, mek_id=mek_id)}
-        new = buff_math.mek_totals(uow.find(ACTIVE_BUFFS, mek_id=mek_id))
+        new = buff_math.mek_totals(uow.find(ACTIVE_BUFFS, mek_id=mek_id, consumed=False))
         deltas: dict[tuple[str, str], int] = {}
         for effect, total in old.items():
             deltas[(total.wallet, effect)] = deltas.get((total.wallet, effect), 0) - total.units
@@ -1015,9 +1015,7 @@ class JobSlots:
         if open_offers and not view.pending_pit_stops:
             reasons.append("an offer is still open")
         carry = ctx.catalog.policies.buff_carry
-        kept = [
-            b for b in ctx.uow.find(ACTIVE_BUFFS, mek_id=mek_id, job_key=job_key) if not b.consumed
-        ]
+        kept = ctx.uow.find(ACTIVE_BUFFS, mek_id=mek_id, job_key=job_key, consumed=False)
         if carry.mode is BuffCarryMode.CLEAR:
             lost, diminished = kept, []
         else:

@@ -93,7 +93,12 @@ SELECTIONS = Table(
     ("mek_id", "job_key", "prestige_sequence", "pit_stop_number"),
     (("wallet",),),
 )
-ACTIVE_BUFFS = Table("active_buffs", model.ActiveBuff, ("buff_id",), (("mek_id", "job_key"),))
+ACTIVE_BUFFS = Table(
+    "active_buffs",
+    model.ActiveBuff,
+    ("buff_id",),
+    (("mek_id", "consumed"), ("mek_id", "job_key", "consumed")),
+)
 MEK_TOTALS = Table("mek_totals", model.MekTotal, ("mek_id", "effect_type"), (("wallet",),))
 WALLET_TOTALS = Table("wallet_totals", model.WalletTotal, ("wallet", "effect_type"))
 WALLET_STATS = Table("wallet_stats", model.WalletStats, ("wallet",))

@@ -128,6 +128,8 @@ def _field_value(record_type: type, field: str, n: int) -> Any:
     kinds = typing.get_args(hint) or (hint,)
     if str in kinds:
         return f"{field}-{n:03d}"
+    if bool in kinds:
+        return n % 2 == 1
     if int in kinds:
         return n
     raise TypeError(f"{record_type.__name__}.{field}: cannot make values of {hint}")
