@@ -2,10 +2,15 @@
 offers, check and migrate SQLite databases."""
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .errors import JobSlotError
+
+if TYPE_CHECKING:
+    from .storage.sqlite import SQLiteStore
 
 __all__ = ["main"]
 
@@ -90,9 +95,13 @@ def _offer(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_sqlite(path: str):  # type: ignore[no-untyped-def]
+def _open_sqlite(path: str) -> "SQLiteStore":
+    """Open an existing database file; a missing path is an error, not a new empty database."""
+    from .errors import StorageError
     from .storage.sqlite import SQLiteStore
 
+    if not os.path.exists(path):
+        raise StorageError("path", path, "no such file")
     return SQLiteStore(path)
 
 
