@@ -1,33 +1,303 @@
-"""Storage adapter throughput: SQLiteStore and MemoryStore against raw sqlite3 in the same run.
+"""Storage benchmarks on SQLite files in WAL mode, each against a raw-sqlite3 or size baseline.
 
-Run: ``python benchmarks/storage.py [--n 2000] [--synchronous FULL]``. For each operation shape a
-command performs (a committed write, a keyed read, an index lookup of a wallet's slots, an
-appended event, a batch of writes in one transaction) it prints operations/second for:
+Run: ``python benchmarks/storage.py`` (all three parts; the 1,000,000-Mek database takes about a
+minute to populate) or pick parts with ``--only cycles|totals|micro``.
 
-- ``raw``: hand-written SQL on stdlib sqlite3 with the same file layout and pragmas (WAL, the
-  chosen ``synchronous``, ``BEGIN IMMEDIATE``) and records encoded by hand: the floor;
-- ``sqlite``: `SQLiteStore` through the storage protocol (cattrs + JSON per record);
-- ``memory``: `MemoryStore`;
+``cycles``: pit-stop cycles (``open_pit_stop`` + ``select_buff``, two commands, two transactions)
+per second through `JobSlots` on `SQLiteStore`, beside **raw** ``sqlite3`` replaying exactly the
+rows those commands wrote (the offer, its update to selected, the selection, the active buff, the
+progression, the Mek and wallet totals or the balance and ledger line, the events), with the same
+pre-encoded JSON docs and the same SQL, one transaction per command, on a copy of the same starting
+file with the same pragmas. The raw rows are captured from a recording run of the library (a
+connection subclass logging every write), so both sides write identical bytes; the library also
+does the reads and checks a command needs, raw does not. Both run under ``synchronous=FULL`` (the
+default) and ``NORMAL``; rounds interleave library and raw, medians are printed with the ratio
+library/raw time (goal <= 2.0).
 
-and the ratio raw / sqlite (how much of SQLite's speed the adapter keeps). The service-level
-benchmark (`benchmarks/service.py`) measures whole commands.
+``totals``: latency of `JobSlots.wallet_totals` for a 100-Mek wallet in a database of 1,000 and of
+1,000,000 Meks (median of many calls), their ratio (goal <= 1.5) and ``EXPLAIN QUERY PLAN`` of the
+query. The databases are populated through the store's own unit of work (``put`` of `Mek`,
+`MekTotal` and `WalletTotal` records shaped as the service writes them: 100 Meks per wallet, two
+effect types per Mek, the wallet rows equal to the sums), in transactions of 50,000 records.
+
+``micro``: the earlier per-operation shapes (a committed put, a keyed read, an index lookup, an
+append, a 100-put batch): raw sqlite3 vs SQLiteStore vs MemoryStore.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import shutil
 import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from jobslot_core import model
+from jobslot_core import JobSlots, ManualClock, load_catalog, model
 from jobslot_core.storage import MemoryStore, SQLiteStore, Store
-from jobslot_core.storage.protocol import EVENTS, SLOTS
+from jobslot_core.storage import sqlite as sqlite_module
+from jobslot_core.storage.protocol import EVENTS, MEK_TOTALS, MEKS, SLOTS, WALLET_TOTALS
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG = ROOT / "examples" / "catalog.toml"
+SECRET = b"benchmark secret"
+JOB = "janitor"
+
+
+# -- pit-stop cycles: library vs raw ---------------------------------------------------------------
+
+
+def build_start(path: Path, wallets: int) -> tuple[int, int]:
+    """A file with `wallets` wallets, each with one Mek working the janitor job long enough for
+    every pit stop to be due; returns (clock ms to continue from, due cycles in total)."""
+    catalog = load_catalog(CATALOG)
+    clock = ManualClock(1_000_000)
+    with SQLiteStore(path, synchronous="OFF") as store:
+        game = JobSlots(store, catalog, secret=SECRET, secret_id="s1", clock=clock)
+        for w in range(wallets):
+            wallet, mek = f"wallet-{w:05d}", f"mek-{w:05d}"
+            game.register_mek(wallet, mek)
+            game.deposit(wallet, "gold", 100_000)
+            game.unlock_slot(wallet, 1)
+            game.purchase_job(wallet, 1, JOB)
+            game.assign_mek(wallet, 1, mek)
+        clock.advance(ms=catalog.job_types[JOB].level_tenure[-1] * 1000)
+        due = game.progression("mek-00000", JOB).pending_pit_stops
+    return clock.now_ms(), due * wallets
+
+
+def play(path: Path, start_ms: int, wallets: int, due: int, synchronous: str) -> float:
+    """Resolve every due pit stop of every wallet (open + select); seconds spent in commands."""
+    clock = ManualClock(start_ms)
+    with SQLiteStore(path, synchronous=synchronous) as store:
+        game = JobSlots(store, None, secret=SECRET, secret_id="s1", clock=clock)
+        started = time.perf_counter()
+        for stop in range(due // wallets):
+            for w in range(wallets):
+                wallet, mek = f"wallet-{w:05d}", f"mek-{w:05d}"
+                offer = game.open_pit_stop(wallet, mek, JOB)
+                game.select_buff(wallet, offer.offer_id, (w + stop) % len(offer.choices))
+        return time.perf_counter() - started
+
+
+class _Recording(sqlite3.Connection):
+    """A connection that logs every statement with its parameters."""
+
+    log: list[tuple[str, tuple[Any, ...]]] | None = None
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        if self.log is not None:
+            self.log.append((sql, tuple(parameters)))
+        return super().execute(sql, parameters)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
+    """Every statement SQLiteStore connections opened inside the block execute."""
+    log: list[tuple[str, tuple[Any, ...]]] = []
+    original = sqlite3.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = original(*args, factory=_Recording, **kwargs)
+        conn.log = log  # type: ignore[attr-defined]
+        return conn
+
+    sqlite_module.sqlite3.connect = connect  # type: ignore[assignment]
+    try:
+        yield log
+    finally:
+        sqlite_module.sqlite3.connect = original
+
+
+def write_transactions(
+    log: list[tuple[str, tuple[Any, ...]]],
+) -> list[list[tuple[str, tuple[Any, ...]]]]:
+    """The writes of each committed write transaction of a recorded statement log."""
+    transactions: list[list[tuple[str, tuple[Any, ...]]]] = []
+    current: list[tuple[str, tuple[Any, ...]]] | None = None
+    for sql, params in log:
+        verb = sql.split(None, 1)[0].upper()
+        if sql == "BEGIN IMMEDIATE":
+            current = []
+        elif verb == "COMMIT" and current is not None:
+            if current:
+                transactions.append(current)
+            current = None
+        elif verb in ("INSERT", "UPDATE", "DELETE") and current is not None:
+            current.append((sql, params))
+    return transactions
+
+
+def raw_connection(path: Path, synchronous: str) -> sqlite3.Connection:
+    """A plain sqlite3 connection with SQLiteStore's pragmas."""
+    conn = sqlite3.connect(path, isolation_level=None, cached_statements=256)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    return conn
+
+
+def replay(path: Path, transactions: list[list[tuple[str, tuple[Any, ...]]]], sync: str) -> float:
+    """Write the recorded rows, one transaction per command; seconds spent."""
+    conn = raw_connection(path, sync)
+    try:
+        execute = conn.execute
+        started = time.perf_counter()
+        for writes in transactions:
+            execute("BEGIN IMMEDIATE")
+            for sql, params in writes:
+                execute(sql, params)
+            execute("COMMIT")
+        return time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+def same_rows(a: Path, b: Path) -> bool:
+    """Whether two files hold the same rows in every table."""
+    results = []
+    for path in (a, b):
+        conn = sqlite3.connect(path)
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        results.append({n: conn.execute(f'SELECT * FROM "{n}"').fetchall() for n in names})
+        conn.close()
+    return results[0] == results[1]
+
+
+def bench_cycles(wallets: int, rounds: int) -> None:
+    print(f"== pit-stop cycles: {wallets} wallets, median of {rounds} interleaved rounds ==")
+    with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp_name:
+        tmp = Path(tmp_name)
+        start = tmp / "start.db"
+        start_ms, cycles = build_start(start, wallets)
+        shutil.copy(start, tmp / "recorded.db")
+        with recording() as log:
+            play(tmp / "recorded.db", start_ms, wallets, cycles, "OFF")
+        transactions = write_transactions(log)
+        writes = sum(len(t) for t in transactions)
+        print(
+            f"{cycles} cycles = {len(transactions)} write transactions, {writes} row writes "
+            f"({writes / cycles:.1f} per cycle)"
+        )
+        print(f"{'synchronous':12} {'library/s':>10} {'raw/s':>10} {'library/raw time':>17}")
+        for sync in ("FULL", "NORMAL"):
+            lib_s: list[float] = []
+            raw_s: list[float] = []
+            for _ in range(rounds):
+                for name, samples in (("lib", lib_s), ("raw", raw_s)):
+                    target = tmp / f"{name}.db"
+                    shutil.copy(start, target)
+                    for suffix in ("-wal", "-shm"):
+                        Path(f"{target}{suffix}").unlink(missing_ok=True)
+                    if name == "lib":
+                        samples.append(play(target, start_ms, wallets, cycles, sync))
+                    else:
+                        samples.append(replay(target, transactions, sync))
+            lib, raw = statistics.median(lib_s), statistics.median(raw_s)
+            print(f"{sync:12} {cycles / lib:10.0f} {cycles / raw:10.0f} {lib / raw:16.2f}x")
+        assert same_rows(tmp / "lib.db", tmp / "raw.db"), "library and raw wrote different rows"
+        print("library and raw files hold identical rows")
+
+
+# -- wallet_totals by database size ---------------------------------------------------------------
+
+MEKS_PER_WALLET = 100
+EFFECTS = ("gold_rate", "essence_rate")
+
+
+def populate(path: Path, meks: int, batch: int = 50_000) -> None:
+    """`meks` Meks, 100 per wallet, each with two MekTotal rows, and the WalletTotal sums, put
+    through the store's own unit of work; a JobSlots game (catalog, secret) on top."""
+    catalog = load_catalog(CATALOG)
+    with SQLiteStore(path, synchronous="OFF") as store:
+        JobSlots(store, catalog, secret=SECRET, secret_id="s1", clock=ManualClock(0))
+        uow = store.unit_of_work()
+        pending = 0
+        for w in range(meks // MEKS_PER_WALLET):
+            wallet = f"wallet-{w:07d}"
+            sums = dict.fromkeys(EFFECTS, 0)
+            for m in range(MEKS_PER_WALLET):
+                mek = f"mek-{w:07d}-{m:03d}"
+                uow.put(MEKS, model.Mek(mek, wallet, registered_at_ms=0))
+                for e, effect in enumerate(EFFECTS):
+                    units = 100 + (w * 7 + m * 13 + e) % 900
+                    sums[effect] += units
+                    uow.put(MEK_TOTALS, model.MekTotal(mek, effect, wallet, units))
+                pending += 3
+            for effect, units in sums.items():
+                uow.put(WALLET_TOTALS, model.WalletTotal(wallet, effect, units))
+            if pending >= batch:
+                uow.commit()
+                uow = store.unit_of_work()
+                pending = 0
+        uow.commit()
+
+
+def totals_latency(path: Path, calls: int) -> float:
+    """Median seconds of one `wallet_totals` call for a 100-Mek wallet in the file."""
+    with SQLiteStore(path) as store:
+        game = JobSlots(store, None, secret=SECRET, secret_id="s1", clock=ManualClock(0))
+        wallets = [f"wallet-{w:07d}" for w in range(0, 10, 3)]
+        for wallet in wallets:  # warm the page cache and the game's catalog
+            assert len(game.wallet_totals(wallet).totals) == len(EFFECTS)
+        samples = []
+        for i in range(calls):
+            wallet = wallets[i % len(wallets)]
+            started = time.perf_counter()
+            game.wallet_totals(wallet)
+            samples.append(time.perf_counter() - started)
+        return statistics.median(samples)
+
+
+def query_plans(path: Path) -> list[str]:
+    """EXPLAIN QUERY PLAN of the statements `wallet_totals` runs."""
+    store = SQLiteStore(path)
+    sql = store._sql  # the adapter's prepared SQL: exactly what find/get execute
+    queries = [
+        sql["wallet_totals"].select_doc + ' WHERE "wallet" IS ?' + sql["wallet_totals"].order_by,
+        sql["wallet_stats"].get,
+        sql["catalogs"].select_doc + " WHERE seq > ?" + sql["catalogs"].order_by + " LIMIT ?",
+    ]
+    store.close()
+    conn = sqlite3.connect(path)
+    lines = []
+    for query in queries:
+        params = (None,) * query.count("?")
+        plan = conn.execute("EXPLAIN QUERY PLAN " + query, params).fetchall()
+        lines.append(f"{query}\n    -> " + "; ".join(r[3] for r in plan))
+    conn.close()
+    return lines
+
+
+def bench_totals(big: int, calls: int) -> None:
+    print(f"== wallet_totals of a {MEKS_PER_WALLET}-Mek wallet, median of {calls} calls ==")
+    with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp_name:
+        latencies = {}
+        for meks in (1_000, big):
+            path = Path(tmp_name) / f"meks-{meks}.db"
+            started = time.perf_counter()
+            populate(path, meks)
+            size_mb = path.stat().st_size / 1e6
+            print(
+                f"populated {meks:>9,} Meks in {time.perf_counter() - started:6.1f} s "
+                f"({size_mb:,.0f} MB)"
+            )
+            latencies[meks] = totals_latency(path, calls)
+        for meks, seconds in latencies.items():
+            print(f"{meks:>9,} Meks: {seconds * 1e6:8.1f} us per wallet_totals")
+        print(f"ratio {big:,} / 1,000: {latencies[big] / latencies[1_000]:.2f}x")
+        print("EXPLAIN QUERY PLAN:")
+        for line in query_plans(path):
+            print("  " + line)
+
+
+# -- micro-benchmarks: raw vs SQLiteStore vs MemoryStore per operation shape ---------------------
 
 WALLETS = 200
 SLOTS_PER_WALLET = 5
@@ -146,7 +416,7 @@ def shapes(impl: Raw | Adapter, n: int, writes: int) -> dict[str, tuple[int, Cal
     }
 
 
-def measure(
+def measure_micro(
     impls: dict[str, Raw | Adapter], n: int, writes: int, rounds: int
 ) -> dict[str, dict[str, float]]:
     """Median operations/second per shape and implementation, interleaving implementations in
@@ -168,33 +438,45 @@ def measure(
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--n", type=int, default=2000, help="read operations per shape")
-    parser.add_argument("--writes", type=int, default=300, help="committed writes per shape")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
-    parser.add_argument("--synchronous", default="FULL", choices=["OFF", "NORMAL", "FULL"])
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = Raw(Path(tmp) / "raw.db", args.synchronous)
-        sqlite_store = SQLiteStore(Path(tmp) / "store.db", synchronous=args.synchronous)
-        memory = MemoryStore()
+def bench_micro(n: int, writes: int, rounds: int, synchronous: str) -> None:
+    print(f"== micro: synchronous={synchronous}, reads n={n}, writes n={writes}, "
+          f"median of {rounds} interleaved rounds ==")  # fmt: skip
+    with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp:
+        raw = Raw(Path(tmp) / "raw.db", synchronous)
+        sqlite_store = SQLiteStore(Path(tmp) / "store.db", synchronous=synchronous)
         impls: dict[str, Raw | Adapter] = {
             "raw": raw,
             "sqlite": Adapter(sqlite_store),
-            "memory": Adapter(memory),
+            "memory": Adapter(MemoryStore()),
         }
-        results = measure(impls, args.n, args.writes, args.rounds)
+        results = measure_micro(impls, n, writes, rounds)
         raw.conn.close()
         sqlite_store.close()
-    print(
-        f"synchronous={args.synchronous}, reads n={args.n}, writes n={args.writes}, "
-        f"median of {args.rounds} interleaved rounds"
-    )
     print(f"{'operation':26} {'raw/s':>10} {'sqlite/s':>10} {'memory/s':>10} {'raw/sqlite':>10}")
     for shape, row in results.items():
         r, s, m = (row[k] for k in ("raw", "sqlite", "memory"))
         print(f"{shape:26} {r:10.0f} {s:10.0f} {m:10.0f} {r / s:10.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--only", choices=["cycles", "totals", "micro"], action="append")
+    parser.add_argument("--wallets", type=int, default=200, help="cycles: wallets (3 stops each)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
+    parser.add_argument("--big", type=int, default=1_000_000, help="totals: Meks in the big file")
+    parser.add_argument("--calls", type=int, default=3000, help="totals: calls per file")
+    parser.add_argument("--n", type=int, default=2000, help="micro: read operations per shape")
+    parser.add_argument("--writes", type=int, default=300, help="micro: writes per shape")
+    parser.add_argument("--synchronous", default="FULL", choices=["OFF", "NORMAL", "FULL"])
+    args = parser.parse_args()
+    parts = args.only or ["cycles", "totals", "micro"]
+    print(f"SQLite {sqlite3.sqlite_version}, WAL journal")
+    if "cycles" in parts:
+        bench_cycles(args.wallets, args.rounds)
+    if "totals" in parts:
+        bench_totals(args.big, args.calls)
+    if "micro" in parts:
+        bench_micro(args.n, args.writes, args.rounds, args.synchronous)
 
 
 if __name__ == "__main__":

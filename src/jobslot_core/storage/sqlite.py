@@ -138,6 +138,13 @@ _DRIVER_ERRORS = (sqlite3.Error, OverflowError, UnicodeEncodeError)
 with lone surrogates) OverflowError / UnicodeEncodeError."""
 
 
+_RECORD_CACHE_SIZE = 4096
+"""Decoded records a store keeps (by table and doc text) before it starts over."""
+
+_UNCACHED = frozenset({"idempotency", "catalogs", "events"})
+"""Tables whose records hold free-form payloads (dicts, lists): never shared between reads."""
+
+
 def _closed_error() -> StorageError:
     return StorageError("unit_of_work", "closed", "the unit of work was committed or rolled back")
 
@@ -188,18 +195,40 @@ class _SQLiteUnitOfWork:
         return (*(data[c] for c in store._sql[table.name].columns), store._encode(data))
 
     def _decode(self, table: Table[R], doc: str) -> R:
+        # Records are frozen, so one decoded object can serve every later read of the same doc
+        # (as MemoryStore hands out its stored objects); tables whose records carry plain dicts
+        # or lists are decoded afresh each time.
+        cache = self._store._records
+        cached = cache.get((table.name, doc))
+        if cached is not None:
+            found: R = cached
+            return found
         try:
             record: R = self._store._structure[table.name](self._store._decode(doc), table.record)
-            return record
         except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as e:
             raise CorruptStore(table.name, doc[:200], f"stored record does not decode: {e}") from e
+        if table.name not in _UNCACHED:
+            if len(cache) >= _RECORD_CACHE_SIZE:
+                cache.clear()
+            cache[(table.name, doc)] = record
+        return record
 
-    def _where(self, table: Table[Any], where: dict[str, Any]) -> tuple[str, list[Any]]:
+    def _query(self, table: Table[Any], where: dict[str, Any], scan: bool) -> str:
+        """The SELECT of `find` (or `scan`) filtering on these fields, built once per shape."""
         fields = tuple(where)
-        if not table.queryable(fields):
-            raise ValueError(f"{table.name}: no key or index starts with {fields}")
-        clause = " AND ".join(f"{_q(f)} IS ?" for f in fields)
-        return clause, list(where.values())
+        shape = (table.name, fields, scan)
+        query = self._store._queries.get(shape)
+        if query is None:
+            if not table.queryable(fields):
+                raise ValueError(f"{table.name}: no key or index starts with {fields}")
+            sql = self._store._sql[table.name]
+            conditions = [f"{_q(f)} IS ?" for f in fields]
+            if scan:
+                conditions.insert(0, "seq > ?")
+            query = sql.select_doc + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
+            query += sql.order_by + (" LIMIT ?" if scan else "")
+            self._store._queries[shape] = query
+        return query
 
     # -- the protocol --------------------------------------------------------------------------
 
@@ -208,10 +237,9 @@ class _SQLiteUnitOfWork:
         return None if row is None else self._decode(table, row[0])
 
     def find(self, table: Table[R], **where: Any) -> list[R]:
-        sql = self._store._sql[table.name]
-        clause, params = self._where(table, where)
-        query = sql.select_doc + (f" WHERE {clause}" if clause else "") + sql.order_by
-        return [self._decode(table, doc) for (doc,) in self._exec(query, params).fetchall()]
+        query = self._query(table, where, scan=False)
+        rows = self._exec(query, tuple(where.values())).fetchall()
+        return [self._decode(table, doc) for (doc,) in rows]
 
     def insert(self, table: Table[R], record: R) -> None:
         row = self._row(table, record)
@@ -247,12 +275,9 @@ class _SQLiteUnitOfWork:
     def scan(
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
     ) -> list[R]:
-        sql = self._store._sql[table.name]
-        clause, params = self._where(table, where)
-        query = f"{sql.select_doc} WHERE seq > ?" + (f" AND {clause}" if clause else "")
-        query += sql.order_by + " LIMIT ?"
-        rows = self._exec(query, [after, *params, -1 if limit is None else limit]).fetchall()
-        return [self._decode(table, doc) for (doc,) in rows]
+        query = self._query(table, where, scan=True)
+        rows = self._exec(query, (after, *where.values(), -1 if limit is None else limit))
+        return [self._decode(table, doc) for (doc,) in rows.fetchall()]
 
     def commit(self) -> None:
         if not self._open:
@@ -322,6 +347,8 @@ class SQLiteStore:
         ).encode
         self._decode = json.JSONDecoder().decode
         self._sql = {t.name: _table_sql(t) for t in TABLES}
+        self._queries: dict[tuple[str, tuple[str, ...], bool], str] = {}
+        self._records: dict[tuple[str, str], Any] = {}
         self._pool_lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._every: list[sqlite3.Connection] = []
