@@ -172,7 +172,7 @@ def same_rows(a: Path, b: Path) -> bool:
 
 def bench_cycles(wallets: int, rounds: int) -> None:
     print(f"== pit-stop cycles: {wallets} wallets, median of {rounds} interleaved rounds ==")
-    with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp_name:
+    with tempfile.TemporaryDirectory(prefix="jobslot-bench-") as tmp_name:
         tmp = Path(tmp_name)
         start = tmp / "start.db"
         start_ms, cycles = build_start(start, wallets)
@@ -277,7 +277,7 @@ def query_plans(path: Path) -> list[str]:
 
 def bench_totals(big: int, calls: int) -> None:
     print(f"== wallet_totals of a {MEKS_PER_WALLET}-Mek wallet, median of {calls} calls ==")
-    with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp_name:
+    with tempfile.TemporaryDirectory(prefix="jobslot-bench-") as tmp_name:
         latencies = {}
         for meks in (1_000, big):
             path = Path(tmp_name) / f"meks-{meks}.db"
@@ -441,7 +441,7 @@ def measure_micro(
 def bench_micro(n: int, writes: int, rounds: int, synchronous: str) -> None:
     print(f"== micro: synchronous={synchronous}, reads n={n}, writes n={writes}, "
           f"median of {rounds} interleaved rounds ==")  # fmt: skip
-    with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp:
+    with tempfile.TemporaryDirectory(prefix="jobslot-bench-") as tmp:
         raw = Raw(Path(tmp) / "raw.db", synchronous)
         sqlite_store = SQLiteStore(Path(tmp) / "store.db", synchronous=synchronous)
         impls: dict[str, Raw | Adapter] = {
