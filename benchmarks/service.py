@@ -5,8 +5,8 @@ Run: ``python benchmarks/service.py`` (``--quick`` for a short smoke run). Print
 1. Full pit-stop cycles per second: advance the clock to the next pit stop, `open_pit_stop`,
    `select_buff`; a `prestige` whenever every pit stop of the run is resolved (counted in the
    time, not as a cycle). Example catalog, janitor job, one Mek. The rate is printed for the
-   first and the last of 10 windows: it falls as the one Mek's history grows, because the
-   consumed one-time buffs it keeps are read back by every totals refresh and prestige plan.
+   first and the last of 10 windows, to show whether it degrades as the one Mek's history
+   grows (totals refreshes and prestige plans read only live buffs, through an index).
 2. `wallet_totals` latency for a wallet of 100 Meks that each hold 10 buffs in each of 5 jobs
    (5,000 kept buffs, built through the service so the projections are the real ones), beside
    the same totals computed in the same run from plain Python dicts (Mek -> list of

@@ -4,6 +4,7 @@
 import hmac
 import json
 from collections.abc import Callable
+from typing import TypeVar
 
 import attrs
 
@@ -13,10 +14,12 @@ from .clock import Clock, SystemClock
 from .engine import commitment, make_offer
 from .errors import InvalidArgument, UnknownOffer, UnknownSecret
 from .model import CatalogVersion, Event, OfferSecret
-from .service import publish_catalog
+from .service import publish_catalog, read_clock
 from .storage.protocol import CATALOGS, EVENTS, IDEMPOTENCY, OFFERS, SECRETS, Store, UnitOfWork
 
 __all__ = ["Admin"]
+
+T = TypeVar("T")
 
 
 class Admin:
@@ -26,10 +29,9 @@ class Admin:
         self._store = store
         self._clock: Clock = clock or SystemClock()
 
-    def _write(self, body: Callable[[UnitOfWork, int], CatalogVersion]) -> CatalogVersion:
-        now = self._clock.now_ms()
+    def _write(self, body: Callable[[UnitOfWork, int], T]) -> T:
         with self._store.unit_of_work() as uow:
-            result = body(uow, now)
+            result = body(uow, read_clock(self._clock))
             uow.commit()
             return result
 
@@ -62,10 +64,14 @@ class Admin:
 
         def change(c: Catalog) -> Catalog:
             same = (cell.buff_key, cell.tier, cell.min_level, cell.max_level)
-            kept = [
-                r for r in c.buff_ranges if (r.buff_key, r.tier, r.min_level, r.max_level) != same
-            ]
-            return attrs.evolve(c, buff_ranges=(*kept, cell))
+            cells = list(c.buff_ranges)
+            for i, r in enumerate(cells):
+                if (r.buff_key, r.tier, r.min_level, r.max_level) == same:
+                    cells[i] = cell  # in place: re-setting a cell changes no fingerprint
+                    break
+            else:
+                cells.append(cell)
+            return attrs.evolve(c, buff_ranges=tuple(cells))
 
         return self._edit(change)
 
@@ -90,8 +96,8 @@ class Admin:
 
     def register_secret(self, secret_id: str, commitment_hex: str) -> OfferSecret:
         """Publish a commitment (SHA-256 hex) before the secret is used."""
-        now = self._clock.now_ms()
-        with self._store.unit_of_work() as uow:
+
+        def body(uow: UnitOfWork, now: int) -> OfferSecret:
             known = uow.get(SECRETS, (secret_id,))
             if known is not None:
                 if known.commitment != commitment_hex:
@@ -101,13 +107,36 @@ class Admin:
                 return known
             record = OfferSecret(secret_id, commitment_hex, now)
             uow.insert(SECRETS, record)
-            uow.commit()
             return record
 
+        return self._write(body)
+
+    def retire_secret(self, secret_id: str) -> OfferSecret:
+        """Stop every service from making new offers under this secret (rotate to a new one).
+
+        Offers already made stay valid and selectable.
+        """
+
+        def body(uow: UnitOfWork, now: int) -> OfferSecret:
+            known = uow.get(SECRETS, (secret_id,))
+            if known is None:
+                raise UnknownSecret("secret_id", secret_id, "is not registered")
+            if known.retired_at_ms is not None:
+                return known
+            record = attrs.evolve(known, retired_at_ms=now)
+            uow.put(SECRETS, record)
+            uow.append(
+                EVENTS, lambda seq: Event(seq, "SecretRetired", None, now, {"secret_id": secret_id})
+            )
+            return record
+
+        return self._write(body)
+
     def reveal_secret(self, secret_id: str, secret: bytes) -> OfferSecret:
-        """Reveal a retired secret so players can recompute its offers; no new offer uses it."""
-        now = self._clock.now_ms()
-        with self._store.unit_of_work() as uow:
+        """Publish a secret so players can recompute its offers (decision 19); it is retired too,
+        so no new offer uses it."""
+
+        def body(uow: UnitOfWork, now: int) -> OfferSecret:
             known = uow.get(SECRETS, (secret_id,))
             if known is None:
                 raise UnknownSecret("secret_id", secret_id, "is not registered")
@@ -117,14 +146,20 @@ class Admin:
                 )
             if known.revealed_hex is not None:
                 return known
-            record = attrs.evolve(known, revealed_hex=secret.hex(), revealed_at_ms=now)
+            record = attrs.evolve(
+                known,
+                revealed_hex=secret.hex(),
+                revealed_at_ms=now,
+                retired_at_ms=known.retired_at_ms if known.retired_at_ms is not None else now,
+            )
             uow.put(SECRETS, record)
             uow.append(
                 EVENTS,
                 lambda seq: Event(seq, "SecretRevealed", None, now, {"secret_id": secret_id}),
             )
-            uow.commit()
             return record
+
+        return self._write(body)
 
     def verify_offer(self, offer_id: str, secret: bytes) -> bool:
         """Recompute a stored offer from its secret and context: True when every choice matches."""

@@ -197,4 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JobSlotError as err:
         print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
         return 2
+    except (OSError, ValueError) as err:  # a missing file, a malformed --secret-hex
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return code

@@ -25,7 +25,11 @@ class ManualClock:
     """A clock that moves only when told to: for tests, simulations and replays."""
 
     def __init__(self, start_ms: int = 0) -> None:
-        self._now = int(start_ms)
+        if type(start_ms) is not int:
+            from .errors import InvalidArgument
+
+            raise InvalidArgument("start_ms", start_ms, "must be integer milliseconds")
+        self._now = start_ms
 
     def now_ms(self) -> int:
         return self._now
@@ -34,6 +38,14 @@ class ManualClock:
         """Move forward; returns the new time. Moving backwards is refused."""
         from .errors import InvalidArgument
 
+        for name, value in (
+            ("ms", ms),
+            ("seconds", seconds),
+            ("minutes", minutes),
+            ("hours", hours),
+        ):
+            if type(value) is not int:
+                raise InvalidArgument(name, value, "time moves in whole units")
         step = ms + 1000 * (seconds + 60 * minutes + 3600 * hours)
         if step < 0:
             raise InvalidArgument("advance", step, "a clock never moves backwards")
@@ -44,6 +56,8 @@ class ManualClock:
         """Jump to an absolute time (never backwards)."""
         from .errors import InvalidArgument
 
+        if type(now_ms) is not int:
+            raise InvalidArgument("now_ms", now_ms, "must be integer milliseconds")
         if now_ms < self._now:
             raise InvalidArgument("now_ms", now_ms, f"is before the current time {self._now}")
         self._now = now_ms

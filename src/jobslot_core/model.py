@@ -226,6 +226,7 @@ class PrestigeRecord:
     buffs_diminished: tuple[ActiveBuff, ...]
     rewards: tuple[Reward, ...]
     prestiged_at_ms: int
+    catalog_version: int = 0
 
 
 @attrs.frozen
@@ -290,10 +291,12 @@ class CatalogVersion:
 
 @attrs.frozen
 class OfferSecret:
-    """A secret's public commitment (SHA-256 hex) and, once revealed, the secret itself (hex)."""
+    """A secret's public commitment (SHA-256 hex); once retired no offer uses it, and once
+    revealed the secret itself (hex) lets players recompute its offers."""
 
     secret_id: str
     commitment: str
     registered_at_ms: int
     revealed_hex: str | None = None
     revealed_at_ms: int | None = None
+    retired_at_ms: int | None = None

@@ -19,6 +19,7 @@ from .errors import (
     IdempotencyConflict,
     InsufficientFunds,
     InvalidArgument,
+    InvalidCatalog,
     InvalidChoice,
     JobLocked,
     MekBusy,
@@ -91,7 +92,7 @@ from .storage.protocol import (
     UnitOfWork,
 )
 
-__all__ = ["JobSlots", "publish_catalog"]
+__all__ = ["JobSlots", "checkpoint", "publish_catalog", "read_clock"]
 
 R = TypeVar("R")
 
@@ -108,12 +109,45 @@ def _check_int(field: str, value: Any, low: int = 0) -> int:
     return value
 
 
+def read_clock(clock: Clock) -> int:
+    """The clock's time, refused unless it is integer milliseconds (decision 11)."""
+    now = clock.now_ms()
+    if type(now) is not int or now < 0:
+        raise InvalidArgument("clock.now_ms", now, "a clock returns integer milliseconds >= 0")
+    return now
+
+
+def checkpoint(p: Progression, now_ms: int) -> Progression:
+    """Write the tenure accrued so far into the record; the checkpoint never moves backwards."""
+    return attrs.evolve(
+        p, tenure_ms=p.tenure_at(now_ms), tenure_updated_ms=max(now_ms, p.tenure_updated_ms)
+    )
+
+
+def _check_secret_live(secret: OfferSecret) -> None:
+    if secret.revealed_hex is not None or secret.retired_at_ms is not None:
+        state = "revealed" if secret.revealed_hex is not None else "retired"
+        raise UnknownSecret(
+            "secret_id", secret.secret_id, f"was {state}; make offers under a new secret"
+        )
+
+
 def publish_catalog(uow: UnitOfWork, catalog: Catalog, now_ms: int) -> CatalogVersion:
     """Store `catalog` as a new version unless the latest version has the same content."""
     fingerprint = catalog_fingerprint(catalog)
     versions = uow.scan(CATALOGS)
     if versions and versions[-1].fingerprint == fingerprint:
         return versions[-1]
+    if versions:
+        before = {job["key"] for job in versions[-1].catalog.get("job_types", ())}
+        for key in sorted(before - set(catalog.job_types)):
+            if uow.find(PROGRESSIONS, job_key=key):
+                raise InvalidCatalog(
+                    f"job_types.{key}",
+                    key,
+                    "Meks have progression in this job: deactivate it"
+                    " (active = false) instead of removing it",
+                )
     data = json.loads(dump_catalog(catalog, format="json"))
     version = uow.append(CATALOGS, lambda seq: CatalogVersion(seq, fingerprint, data, now_ms))
     uow.append(
@@ -166,16 +200,16 @@ class JobSlots:
         self._secret_id = _check_id("secret_id", secret_id)
         self._catalogs: dict[int, Catalog] = {}
         self._latest: tuple[int, Catalog] | None = None
-        now = self._clock.now_ms()
         with store.unit_of_work() as uow:
+            now = read_clock(self._clock)
             known = uow.get(SECRETS, (secret_id,))
             digest = commitment(secret)
             if known is None:
                 uow.insert(SECRETS, OfferSecret(secret_id, digest, now))
             elif known.commitment != digest:
                 raise UnknownSecret("secret_id", secret_id, "is registered with another secret")
-            elif known.revealed_hex is not None:
-                raise UnknownSecret("secret_id", secret_id, "was revealed; rotate to a new secret")
+            else:
+                _check_secret_live(known)
             if catalog is not None and not uow.find(
                 CATALOGS, fingerprint=catalog_fingerprint(catalog)
             ):
@@ -221,8 +255,8 @@ class JobSlots:
         *,
         write: bool = True,
     ) -> R:
-        now = self._clock.now_ms()
         with self._store.unit_of_work(write=write) as uow:
+            now = read_clock(self._clock)
             fingerprint = ""
             if idempotency_key is not None:
                 _check_id("idempotency_key", idempotency_key)
@@ -258,8 +292,8 @@ class JobSlots:
             return result
 
     def _query(self, body: Callable[[_Ctx], R]) -> R:
-        now = self._clock.now_ms()
         with self._store.unit_of_work(write=False) as uow:
+            now = read_clock(self._clock)
             version, catalog = self._current(uow)
             return body(_Ctx(uow, now, catalog, version))
 
@@ -389,14 +423,26 @@ class JobSlots:
         )
 
     def transfer_mek(
-        self, mek_id: str, to_wallet: str, *, idempotency_key: str | None = None
+        self,
+        mek_id: str,
+        to_wallet: str,
+        *,
+        from_wallet: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Mek:
         """Move a Mek to another wallet (decision 13): it is unslotted, tenure frozen, and its
-        progression and buffs follow it; the ownership history keeps the old owner."""
+        progression and buffs follow it; the ownership history keeps the old owner.
+
+        Pass `from_wallet` to have the library check the seller still owns the Mek.
+        """
 
         def body(ctx: _Ctx) -> Mek:
             _check_id("to_wallet", to_wallet)
-            mek = self._mek(ctx, mek_id)
+            mek = (
+                self._mek(ctx, mek_id)
+                if from_wallet is None
+                else self._owned_mek(ctx, from_wallet, mek_id)
+            )
             if mek.wallet == to_wallet:
                 raise InvalidArgument("to_wallet", to_wallet, f"already owns Mek {mek_id!r}")
             self._unslot_mek_anywhere(ctx, mek_id)
@@ -404,22 +450,30 @@ class JobSlots:
             ctx.uow.put(MEKS, moved)
             ctx.uow.append(OWNERSHIPS, lambda seq: Ownership(seq, mek_id, to_wallet, ctx.now))
             self._refresh_totals(ctx, mek_id, to_wallet)
+            ctx.emit("MekTransferredAway", mek.wallet, mek_id=mek_id, to_wallet=to_wallet)
             ctx.emit("MekTransferred", to_wallet, mek_id=mek_id, from_wallet=mek.wallet)
             return moved
 
-        return self._run(
-            "transfer_mek", {"mek_id": mek_id, "to_wallet": to_wallet}, idempotency_key, Mek, body
-        )
+        args = {"mek_id": mek_id, "to_wallet": to_wallet, "from_wallet": from_wallet}
+        return self._run("transfer_mek", args, idempotency_key, Mek, body)
 
     def set_mek_available(
-        self, mek_id: str, available: bool, *, idempotency_key: str | None = None
+        self,
+        mek_id: str,
+        available: bool,
+        *,
+        wallet: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Mek:
-        """Mark a Mek busy elsewhere (unavailable) or free again; unslot a working Mek first."""
+        """Mark a Mek busy elsewhere (unavailable) or free again; unslot a working Mek first.
+
+        Pass `wallet` to have the library check that wallet owns the Mek.
+        """
 
         def body(ctx: _Ctx) -> Mek:
             if not isinstance(available, bool):
                 raise InvalidArgument("available", available, "must be true or false")
-            mek = self._mek(ctx, mek_id)
+            mek = self._mek(ctx, mek_id) if wallet is None else self._owned_mek(ctx, wallet, mek_id)
             if not available:
                 slot = next(iter(ctx.uow.find(SLOTS, mek_id=mek_id)), None)
                 if slot is not None:
@@ -431,13 +485,17 @@ class JobSlots:
             ctx.emit("MekAvailabilityChanged", mek.wallet, mek_id=mek_id, available=available)
             return changed
 
-        return self._run(
-            "set_mek_available",
-            {"mek_id": mek_id, "available": available},
-            idempotency_key,
-            Mek,
-            body,
-        )
+        args = {"mek_id": mek_id, "available": available, "wallet": wallet}
+        return self._run("set_mek_available", args, idempotency_key, Mek, body)
+
+    def mek_owners(self, mek_id: str) -> tuple[Ownership, ...]:
+        """Who owned the Mek since when, oldest first (decision 13)."""
+
+        def body(ctx: _Ctx) -> tuple[Ownership, ...]:
+            self._mek(ctx, mek_id)
+            return tuple(ctx.uow.scan(OWNERSHIPS, mek_id=mek_id))
+
+        return self._query(body)
 
     # -- ledger commands --------------------------------------------------------------------
 
@@ -505,7 +563,7 @@ class JobSlots:
             policy = ctx.catalog.policies.slot_unlock
             unlocked = len(ctx.uow.find(SLOTS, wallet=wallet))
             if slot_number <= unlocked:
-                raise SlotLocked("slot_number", slot_number, "is already unlocked")
+                raise InvalidArgument("slot_number", slot_number, "is already unlocked")
             if slot_number != unlocked + 1:
                 raise SlotLocked("slot_number", slot_number, f"unlock slot {unlocked + 1} first")
             if slot_number > policy.max_slots:
@@ -645,7 +703,10 @@ class JobSlots:
             ctx.uow.put(
                 PROGRESSIONS,
                 attrs.evolve(
-                    p, slot_number=slot_number, slot_wallet=wallet, tenure_updated_ms=ctx.now
+                    p,
+                    slot_number=slot_number,
+                    slot_wallet=wallet,
+                    tenure_updated_ms=max(ctx.now, p.tenure_updated_ms),
                 ),
             )
             changed = attrs.evolve(slot, mek_id=mek_id, slotted_at_ms=ctx.now)
@@ -661,13 +722,7 @@ class JobSlots:
     def _unslot(self, ctx: _Ctx, slot: JobSlot) -> JobSlot:
         assert slot.mek_id is not None and slot.job_key is not None
         p = self._progression(ctx, slot.mek_id, slot.job_key)
-        frozen = attrs.evolve(
-            p,
-            tenure_ms=p.tenure_at(ctx.now),
-            tenure_updated_ms=ctx.now,
-            slot_number=None,
-            slot_wallet=None,
-        )
+        frozen = attrs.evolve(checkpoint(p, ctx.now), slot_number=None, slot_wallet=None)
         ctx.uow.put(PROGRESSIONS, frozen)
         empty = attrs.evolve(slot, mek_id=None, slotted_at_ms=None)
         ctx.uow.put(SLOTS, empty)
@@ -761,10 +816,8 @@ class JobSlots:
 
     def _check_secret_usable(self, ctx: _Ctx) -> None:
         secret = ctx.uow.get(SECRETS, (self._secret_id,))
-        if secret is not None and secret.revealed_hex is not None:
-            raise UnknownSecret(
-                "secret_id", self._secret_id, "was revealed; rotate to a new secret"
-            )
+        if secret is not None:
+            _check_secret_live(secret)
 
     def open_pit_stop(
         self, wallet: str, mek_id: str, job_key: str, *, idempotency_key: str | None = None
@@ -805,7 +858,9 @@ class JobSlots:
         offer = ctx.uow.get(OFFERS, (_check_id("offer_id", offer_id),))
         if offer is None:
             raise UnknownOffer("offer_id", offer_id, "no such offer")
-        self._owned_mek(ctx, wallet, offer.mek_id)
+        _check_id("wallet", wallet)
+        if self._mek(ctx, offer.mek_id).wallet != wallet:
+            raise NotOwned("offer_id", offer_id, f"is for a Mek wallet {wallet!r} does not own")
         if offer.status is not OfferStatus.OPEN:
             raise OfferAlreadyResolved("offer_id", offer_id, f"is {offer.status.value}")
         return offer
@@ -881,12 +936,7 @@ class JobSlots:
             p = self._progression(ctx, offer.mek_id, offer.job_key)
             ctx.uow.put(
                 PROGRESSIONS,
-                attrs.evolve(
-                    p,
-                    tenure_ms=p.tenure_at(ctx.now),
-                    tenure_updated_ms=ctx.now,
-                    pit_stops_resolved=p.pit_stops_resolved + 1,
-                ),
+                attrs.evolve(checkpoint(p, ctx.now), pit_stops_resolved=p.pit_stops_resolved + 1),
             )
             ctx.uow.insert(
                 ACTIVE_BUFFS,
@@ -1085,6 +1135,7 @@ class JobSlots:
                 tuple(diminished),
                 tuple(rewards),
                 ctx.now,
+                ctx.catalog_version,
             )
             ctx.uow.insert(PRESTIGES, record)
             ctx.uow.put(
@@ -1092,7 +1143,7 @@ class JobSlots:
                 attrs.evolve(
                     p,
                     tenure_ms=0,
-                    tenure_updated_ms=ctx.now,
+                    tenure_updated_ms=max(ctx.now, p.tenure_updated_ms),
                     pit_stops_resolved=0,
                     prestige_count=number,
                     lifetime_levels=p.lifetime_levels + view.level,
@@ -1120,6 +1171,21 @@ class JobSlots:
 
         args = {"wallet": wallet, "mek_id": mek_id, "job_key": job_key}
         return self._run("prestige", args, idempotency_key, PrestigeRecord, body)
+
+    def prestige_history(
+        self, mek_id: str, job_key: str | None = None
+    ) -> tuple[PrestigeRecord, ...]:
+        """The Mek's prestige audit records (optionally in one job), oldest first per job."""
+
+        def body(ctx: _Ctx) -> tuple[PrestigeRecord, ...]:
+            self._mek(ctx, mek_id)
+            if job_key is None:
+                return tuple(ctx.uow.find(PRESTIGES, mek_id=mek_id))
+            return tuple(
+                ctx.uow.find(PRESTIGES, mek_id=mek_id, job_key=_check_id("job_key", job_key))
+            )
+
+        return self._query(body)
 
     # -- queries for the player's screens ---------------------------------------------------
 

@@ -181,7 +181,9 @@ def test_selecting_another_wallets_offer_is_refused(started):
     """A wallet cannot select an offer for a Mek it does not own."""
     started.clock.advance(seconds=200)
     offer = started.game.open_pit_stop("w1", "m1", "janitor")
-    started.refused(NotOwned, "mek_id", "m1", started.game.select_buff, "w2", offer.offer_id, 0)
+    started.refused(
+        NotOwned, "offer_id", offer.offer_id, started.game.select_buff, "w2", offer.offer_id, 0
+    )
 
 
 def test_selecting_an_unknown_offer_is_refused(started):
@@ -204,7 +206,7 @@ def sold_mid_pit_stop(started):
 def test_old_owner_cannot_select_after_transfer(sold_mid_pit_stop):
     """The seller can no longer select the open offer."""
     w, offer = sold_mid_pit_stop
-    w.refused(NotOwned, "mek_id", "m1", w.game.select_buff, "w1", offer.offer_id, 0)
+    w.refused(NotOwned, "offer_id", offer.offer_id, w.game.select_buff, "w1", offer.offer_id, 0)
 
 
 def test_new_owner_sees_the_same_offer(sold_mid_pit_stop):

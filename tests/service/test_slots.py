@@ -81,7 +81,7 @@ def test_out_of_order_unlock_is_refused(world):
 def test_unlocking_an_unlocked_slot_is_refused(world):
     """Slot 1 cannot be unlocked twice."""
     world.game.unlock_slot("w1", 1)
-    world.refused(SlotLocked, "slot_number", 1, world.game.unlock_slot, "w1", 1)
+    world.refused(InvalidArgument, "slot_number", 1, world.game.unlock_slot, "w1", 1)
 
 
 def test_player_slots_shows_the_next_cost(world):

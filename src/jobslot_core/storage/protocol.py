@@ -80,7 +80,7 @@ class Cursor:
 MEKS = Table("meks", model.Mek, ("mek_id",), (("wallet",),))
 OWNERSHIPS = Table("ownerships", model.Ownership, ("seq",), (("mek_id",),), log=True)
 SLOTS = Table("slots", model.JobSlot, ("wallet", "slot_number"), (("mek_id",),))
-PROGRESSIONS = Table("progressions", model.Progression, ("mek_id", "job_key"))
+PROGRESSIONS = Table("progressions", model.Progression, ("mek_id", "job_key"), (("job_key",),))
 OFFERS = Table(
     "offers",
     model.Offer,

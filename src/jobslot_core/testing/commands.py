@@ -91,9 +91,8 @@ def machine_catalog(*, keep_diminished: bool = False) -> Catalog:
     cells = []
     for buff in buffs:
         for tier in ("D", "B", "S"):
-            low = 0.0 if buff.precision == 0 else 1.0
-            cells.append(BuffRange(buff.key, tier, 1, 5, low, 10.0, 5.0))
-            cells.append(BuffRange(buff.key, tier, 6, 10, low + 10, 30.0, 20.0))
+            cells.append(BuffRange(buff.key, tier, 1, 5, 1.0, 10.0, 5.0))
+            cells.append(BuffRange(buff.key, tier, 6, 10, 11.0, 30.0, 20.0))
     policies = Policies(
         job_change=JobChangePolicy(JobChangeMode.SWAP, Cost("gold", 20)),
         buff_carry=BuffCarryPolicy(
