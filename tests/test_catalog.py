@@ -11,11 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jobslot_core.catalog import (
+    BuffCarryMode,
     BuffCarryPolicy,
     BuffRange,
     BuffType,
     Catalog,
     Cost,
+    Distribution,
+    JobChangeMode,
     JobChangePolicy,
     JobType,
     PitStop,
@@ -30,8 +33,11 @@ from jobslot_core.catalog import (
     UnlockRequirements,
     check_buff_range,
 )
+from jobslot_core.engine import make_offer
 from jobslot_core.errors import InvalidCatalog
 from jobslot_core.testing import strategies as js
+
+X = 2**63  # one more than TOML's largest integer
 
 JANITOR = JobType(
     key="janitor",
@@ -39,6 +45,7 @@ JANITOR = JobType(
     level_tenure=(50, 120, 200, 280, 380, 500, 650, 820, 1000),
     pit_stops=(PitStop(1, 1, 4), PitStop(2, 4, 7), PitStop(3, 7, 10)),
 )
+RETIRED = attrs.evolve(JANITOR, key="retired", active=False)
 GOLD = BuffType("gold_per_hour", "gold_rate")
 ESSENCE = BuffType("essence_per_day", "essence_rate")
 FLAT = BuffType("flat_gold", "flat_gold", permanent=False, precision=0, currency="gold")
@@ -180,6 +187,78 @@ def test_unlock_names_another_known_job(other: str) -> None:
     )
 
 
+def needs(key: str, *others: str, **kw: Any) -> JobType:
+    """A copy of the janitor named `key` that needs the jobs `others`."""
+    return attrs.evolve(JANITOR, key=key, unlock=UnlockRequirements(job_keys=others), **kw)
+
+
+def test_unlock_cycle_is_refused() -> None:
+    jobs = (JANITOR, needs("a", "b"), needs("b", "a"))
+    err = refused("job_types.a.unlock.job_keys", ["b"], job_types=jobs)
+    assert "a -> b -> a" in err.reason
+
+
+def test_longer_unlock_cycle_is_refused() -> None:
+    jobs = (JANITOR, needs("a", "janitor"), needs("b", "a", "d"), needs("c", "b"), needs("d", "c"))
+    err = refused("job_types.b.unlock.job_keys", ["a", "d"], job_types=jobs)
+    assert "b -> d -> c -> b" in err.reason
+
+
+def test_unlock_cycle_among_inactive_jobs_is_refused() -> None:
+    jobs = (JANITOR, needs("a", "b", active=False), needs("b", "a", active=False))
+    refused("job_types.a.unlock.job_keys", ["b"], job_types=jobs)
+
+
+def test_unlock_chain_without_cycle_is_fine() -> None:
+    jobs = (needs("c", "a", "b"), needs("b", "a"), needs("a", "janitor"), JANITOR)
+    assert set(build(job_types=jobs).job_types) == {"a", "b", "c", "janitor"}
+
+
+def test_long_unlock_chain_does_not_hit_the_recursion_limit() -> None:
+    chain = [needs(f"j{i}", f"j{i - 1}") for i in range(1, 3000)]
+    assert len(build(job_types=(attrs.evolve(JANITOR, key="j0"), *chain)).job_types) == 3000
+
+
+def test_active_job_cannot_need_an_inactive_job() -> None:
+    """Nobody could buy the inactive job, so the active one could never be unlocked (4b)."""
+    jobs = (JANITOR, RETIRED, needs("x", "janitor", "retired"))
+    refused("job_types.x.unlock.job_keys[1]", "retired", job_types=jobs)
+
+
+def test_inactive_job_may_need_an_inactive_job() -> None:
+    jobs = (JANITOR, RETIRED, needs("x", "retired", active=False))
+    assert not build(job_types=jobs).job_types["x"].active
+
+
+@pytest.mark.parametrize(
+    ("jobs", "value"),
+    [
+        ((), []),
+        ((RETIRED,), []),
+        ((attrs.evolve(JANITOR, unlock=UnlockRequirements(prestige_count=1)),), ["janitor"]),
+        (
+            (
+                RETIRED,
+                needs("a", "retired", active=False),
+                attrs.evolve(JANITOR, unlock=UnlockRequirements(prestige_count=2)),
+            ),
+            ["janitor"],
+        ),
+    ],
+)
+def test_an_active_entry_job_is_required(jobs: tuple[JobType, ...], value: list[str]) -> None:
+    """Some active job needs no prestige and no other job, or nobody can start (4d)."""
+    err = refused("job_types", value, job_types=jobs)
+    assert "entry job" in err.reason
+
+
+def test_entry_job_may_cost_and_need_meks() -> None:
+    entry = attrs.evolve(
+        JANITOR, purchase_cost=Cost("gold", 10), unlock=UnlockRequirements(total_meks=3)
+    )
+    assert build(job_types=(entry,)).job_types["janitor"].unlock.total_meks == 3
+
+
 @pytest.mark.parametrize("name", ["prestige_count", "total_meks"])
 def test_unlock_counts_are_not_negative(name: str) -> None:
     counts: dict[str, Any] = {name: -1}
@@ -311,6 +390,43 @@ def test_prestige_effects_are_keys() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("effects", "index", "value"),
+    [
+        (("gold_rates",), 0, "gold_rates"),  # a typo
+        (("gold_rate", "flat_gold"), 1, "flat_gold"),  # a one-time buff's effect
+        (("gold_rate", "xp_rate"), 1, "xp_rate"),  # no buff type has it
+    ],
+)
+def test_prestige_effects_name_a_permanent_buffs_effect(
+    effects: tuple[str, ...], index: int, value: str
+) -> None:
+    refused(
+        f"policies.prestige.account_buff_effects[{index}]",
+        value,
+        policies=pol(prestige=PrestigeReward(account_buff_effects=effects)),
+    )
+
+
+def test_prestige_effects_may_be_empty_or_name_an_inactive_permanent_buff() -> None:
+    assert build(policies=pol(prestige=PrestigeReward(account_buff_effects=())))
+    buffs = (GOLD, attrs.evolve(ESSENCE, active=False), FLAT, BuffType("xp", "xp_rate"))
+    cells = (*CELLS, cell("xp"))
+    effects = ("essence_rate",)
+    c = build(
+        buff_types=buffs, buff_ranges=cells, policies=pol(prestige=PrestigeReward(0, effects))
+    )
+    assert c.policies.prestige.account_buff_effects == effects
+
+
+def test_default_prestige_effects_need_gold_and_essence_buffs() -> None:
+    refused(
+        "policies.prestige.account_buff_effects[1]",
+        "essence_rate",
+        buff_types=(GOLD, attrs.evolve(ESSENCE, effect_type="mana_rate"), FLAT),
+    )
+
+
 def test_prestige_tokens_not_negative() -> None:
     refused("policies.prestige.tokens", -2, policies=pol(prestige=PrestigeReward(tokens=-2)))
 
@@ -370,6 +486,18 @@ def test_slot_rule_minimums_not_negative() -> None:
     )
 
 
+def test_slot_one_needs_no_prestige() -> None:
+    """Nobody can prestige without a slot (issue 4c); later slots may need prestiges."""
+    rules = (SlotRule(1, min_prestiges=1), SlotRule(2))
+    refused(
+        "policies.slot_unlock.rules[0].min_prestiges",
+        1,
+        policies=pol(slot_unlock=SlotUnlockPolicy(rules)),
+    )
+    ok = (SlotRule(1, Cost("gold", 5), min_meks=2), SlotRule(2, min_prestiges=3))
+    assert build(policies=pol(slot_unlock=SlotUnlockPolicy(ok))).policies.slot_unlock.rules == ok
+
+
 def test_max_slots_covers_the_rules() -> None:
     refused(
         "policies.slot_unlock.max_slots", 3, policies=pol(slot_unlock=SlotUnlockPolicy(max_slots=3))
@@ -380,6 +508,161 @@ def test_reroll_policy_checked() -> None:
     refused("policies.reroll.max_rerolls", -1, policies=pol(reroll=RerollPolicy(max_rerolls=-1)))
     refused(
         "policies.reroll.cost.amount", -3, policies=pol(reroll=RerollPolicy(cost=Cost("gold", -3)))
+    )
+
+
+# -- converters: plain values in Python, refusals with a path (issue 5) -------------------------
+
+
+def test_rarity_thresholds_list_becomes_a_hashable_float_tuple() -> None:
+    config = RngConfig(rarity_thresholds=[10, 40.0, 70, 90])  # type: ignore[arg-type]
+    assert config.rarity_thresholds == (10.0, 40.0, 70.0, 90.0)
+    assert all(type(t) is float for t in config.rarity_thresholds)
+    assert hash(config) == hash(RngConfig(rarity_thresholds=(10.0, 40.0, 70.0, 90.0)))
+    c = build(rng=config)
+    offer = make_offer(
+        c,
+        secret=b"k",
+        secret_id="s",
+        mek_id="m",
+        job_key="janitor",
+        prestige_sequence=0,
+        pit_stop_number=1,
+    )
+    assert offer.choices
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "field", "value"),
+    [
+        ("20,50,75,95", "rng.rarity_thresholds", "20,50,75,95"),
+        (50, "rng.rarity_thresholds", 50),
+        ([20.0, 50.0, "75", 95.0], "rng.rarity_thresholds[2]", "75"),
+        ([20.0, 50.0, True, 95.0], "rng.rarity_thresholds[2]", True),
+        ([20.0, 50.0, 75.0, 2**60 + 1], "rng.rarity_thresholds[3]", 2**60 + 1),
+    ],
+)
+def test_bad_rarity_thresholds_are_refused_with_a_path(
+    thresholds: Any, field: str, value: Any
+) -> None:
+    refused(field, value, rng=rng(rarity_thresholds=thresholds))
+
+
+def test_enum_fields_accept_their_values_as_strings() -> None:
+    bad: Any = "uniform"
+    assert cell(distribution=bad).distribution is Distribution.UNIFORM
+    assert RngConfig(distribution=bad).distribution is Distribution.UNIFORM
+    assert JobChangePolicy(mode="swap").mode is JobChangeMode.SWAP
+    assert BuffCarryPolicy(mode="keep_diminished").mode is BuffCarryMode.KEEP_DIMINISHED
+    assert attrs.evolve(JANITOR, tier="S").tier is Tier.S
+    assert cell(distribution=None).distribution is None
+    c = build(
+        buff_ranges=(cell(distribution=bad), *CELLS[1:]),
+        rng=rng(distribution="weighted"),
+        policies=pol(
+            job_change=JobChangePolicy("swap", Cost("gold", 1)),
+            buff_carry=BuffCarryPolicy("keep_diminished"),
+        ),
+    )
+    assert c == build(
+        buff_ranges=(cell(distribution=Distribution.UNIFORM), *CELLS[1:]),
+        rng=rng(distribution=Distribution.WEIGHTED),
+        policies=pol(
+            job_change=JobChangePolicy(JobChangeMode.SWAP, Cost("gold", 1)),
+            buff_carry=BuffCarryPolicy(BuffCarryMode.KEEP_DIMINISHED),
+        ),
+    )
+
+
+@pytest.mark.parametrize("tier", ["X", "d", None, 1])
+def test_bad_job_tier_is_refused_with_a_path(tier: Any) -> None:
+    refused("job_types.janitor.tier", tier, job_types=job(tier=tier))
+
+
+@pytest.mark.parametrize("tier", ["X", None])
+def test_bad_cell_tier_is_refused_with_a_path(tier: Any) -> None:
+    bad = attrs.evolve(CELLS[1], tier=tier)
+    refused("buff_ranges[1].tier", tier, buff_ranges=(CELLS[0], bad, CELLS[2]))
+    with pytest.raises(InvalidCatalog) as info:
+        check_buff_range(bad, path="c")
+    assert (info.value.field, info.value.value) == ("c.tier", tier)
+
+
+# -- integers fit TOML's int64; numbers fit a float (issue 6) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "over"),
+    [
+        ("job_types.janitor.purchase_cost.amount", {"job_types": job(purchase_cost=Cost("g", X))}),
+        (
+            "job_types.janitor.unlock.total_meks",
+            {"job_types": job(unlock=UnlockRequirements(total_meks=X))},
+        ),
+        ("policies.prestige.tokens", {"policies": pol(prestige=PrestigeReward(tokens=X))}),
+        (
+            "policies.slot_unlock.rules[1].min_prestiges",
+            {"policies": pol(slot_unlock=SlotUnlockPolicy((SlotRule(1), SlotRule(2, None, X))))},
+        ),
+        (
+            "buff_ranges[0].max_level",
+            {"buff_ranges": (cell(hi=X), *CELLS[1:])},
+        ),
+    ],
+)
+def test_integers_above_int64_are_refused(field: str, over: dict[str, Any]) -> None:
+    err = refused(field, X, **over)
+    assert "2**63 - 1" in err.reason
+
+
+def test_int64_max_is_accepted() -> None:
+    c = build(job_types=job(purchase_cost=Cost("g", X - 1)))
+    assert c.job_types["janitor"].purchase_cost == Cost("g", 2**63 - 1)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "over"),
+    [
+        ("job_types.janitor.active", 1, {"job_types": job(active=1)}),
+        ("job_types.janitor.display_name", 1, {"job_types": job(display_name=1)}),
+        ("job_types.janitor.icon_url", 1, {"job_types": job(icon_url=1)}),
+        (
+            "job_types.janitor.pit_stops[0].number",
+            True,
+            {"job_types": job(pit_stops=(PitStop(True, 1, 10),))},
+        ),
+        (
+            "buff_types.gold_per_hour.stacks",
+            1,
+            {"buff_types": (attrs.evolve(GOLD, stacks=1), ESSENCE, FLAT)},
+        ),
+        (
+            "buff_types.flat_gold.category",
+            1,
+            {"buff_types": (GOLD, ESSENCE, attrs.evolve(FLAT, category=1))},
+        ),
+        ("rng.allow_duplicates", 1, {"rng": rng(allow_duplicates=1)}),
+        (
+            "policies.slot_unlock.rules[0].slot",
+            True,
+            {"policies": pol(slot_unlock=SlotUnlockPolicy((SlotRule(True),)))},
+        ),
+    ],
+)
+def test_values_a_document_could_not_hold_are_refused(
+    field: str, value: Any, over: dict[str, Any]
+) -> None:
+    """So every valid catalog dumps and loads back equal: 1 for a flag or a text, True for a
+    number would be written as something the loader refuses."""
+    err = refused(field, value, **over)
+    assert type(err.value) is type(value)
+
+
+@pytest.mark.parametrize("value", [2**53 + 1, 10**400])
+def test_float_fields_refuse_ints_a_float_cannot_hold(value: int) -> None:
+    refused("rng.rarity_weights.common", value, rng=rng(rarity_weights=RarityWeights(common=value)))
+    refused(
+        "policies.buff_carry.factor", value, policies=pol(buff_carry=BuffCarryPolicy(factor=value))
     )
 
 
@@ -416,6 +699,21 @@ def test_cell_bounds_follow_the_buffs_precision() -> None:
     refused(
         "buff_ranges[2].max_value", 5.5, buff_ranges=(*CELLS[:2], cell("flat_gold", max_value=5.5))
     )
+
+
+@pytest.mark.parametrize("low", [0.0, -5.0])
+def test_one_time_buff_cells_credit_a_positive_amount(low: float) -> None:
+    """A zero or negative one-time value would write a 0 ledger line or debit (issue 2)."""
+    bad = cell("flat_gold", lo=5, hi=10, min_value=low, mean_value=3.0)
+    cells = (*CELLS[:2], cell("flat_gold", lo=1, hi=4), bad)
+    err = refused("buff_ranges[3].min_value", low, buff_ranges=cells)
+    assert "flat_gold" in err.reason
+
+
+def test_permanent_buff_cells_may_start_at_zero() -> None:
+    cells = (cell(min_value=0.0), *CELLS[1:])
+    assert build(buff_ranges=cells).buff_range("gold_per_hour", "D", 1).min_value == 0.0
+    assert build(buff_ranges=(*CELLS[:2], cell("flat_gold", min_value=1.0))).buff_ranges
 
 
 @given(
@@ -496,8 +794,26 @@ def test_one_eligible_buff_is_enough_with_duplicates() -> None:
     refused("job_types.janitor.pit_stops[0]", [], buff_ranges=(), rng=rng(allow_duplicates=True))
 
 
-def test_inactive_jobs_need_no_grid() -> None:
-    assert not build(job_types=job(active=False), buff_ranges=()).job_types["janitor"].active
+def test_inactive_jobs_are_indexed_like_active_ones() -> None:
+    """A Mek working a job that admins deactivate still resolves its pit stops (issue 1)."""
+    c = build(job_types=(JANITOR, RETIRED))
+    assert c.eligible_buffs("retired", 2) == c.eligible_buffs("janitor", 2)
+
+
+def test_inactive_jobs_need_enough_eligible_buffs() -> None:
+    retired = attrs.evolve(RETIRED, tier=Tier.S)
+    refused("job_types.retired.pit_stops[0]", [], job_types=(JANITOR, retired))
+
+
+def test_inactive_jobs_need_a_grid_without_gaps() -> None:
+    cells = (cell(lo=1, hi=3), cell(lo=5, hi=10), *CELLS[1:])
+    retired = attrs.evolve(RETIRED, pit_stops=(PitStop(1, 1, 3), PitStop(2, 5, 7)))
+    janitor = attrs.evolve(JANITOR, pit_stops=(PitStop(1, 1, 10),))
+    assert build(job_types=(janitor,), buff_ranges=cells).job_types["janitor"].active
+    assert build(job_types=(janitor, retired), buff_ranges=cells).eligible_buffs("retired", 2)
+    gap = attrs.evolve(retired, pit_stops=(PitStop(1, 1, 4), PitStop(2, 4, 7)))
+    err = refused("buff_ranges[gold_per_hour,D]", 4, job_types=(janitor, gap), buff_ranges=cells)
+    assert "job_types.retired.pit_stops[1]" in err.reason
 
 
 # -- derived values -----------------------------------------------------------------------------

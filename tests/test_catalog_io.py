@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jobslot_core import _toml
-from jobslot_core.catalog import Catalog, Policies, RngConfig, Tier
+from jobslot_core.catalog import Catalog, Cost, Policies, RngConfig, Tier
 from jobslot_core.catalog_io import (
     Format,
     catalog_fingerprint,
@@ -29,6 +29,7 @@ from jobslot_core.testing import strategies as js
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "catalog.toml"
 FORMATS: tuple[Format, ...] = ("toml", "json")
+_GOLD = Cost("gold", 0)
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +92,10 @@ def test_missing_keys_take_defaults() -> None:
     [[buff_types]]
     key = "g"
     effect_type = "gold_rate"
+
+    [[buff_types]]  # the default prestige reward needs a permanent essence_rate buff too
+    key = "e"
+    effect_type = "essence_rate"
 
     [[buff_ranges]]
     buff_key = "g"
@@ -212,6 +217,27 @@ MUTATIONS: list[tuple[list[str | int], Any, str, Any]] = [
     (["policies", "job_change", "mode"], "trade", "policies.job_change.mode", "trade"),
     (["policies", "prestige", "bonus"], 1, "policies.prestige.bonus", 1),
     (["policies", "slot_unlock", "rules", 1, "slot"], 5, "policies.slot_unlock.rules[1].slot", 5),
+    # the playability rules, with document paths
+    (
+        ["job_types", 1, "unlock", "job_keys"],
+        ["captain"],
+        "job_types[1].unlock.job_keys",
+        ["captain"],
+    ),
+    (["job_types", 1, "active"], False, "job_types[2].unlock.job_keys[0]", "engineer"),
+    (["buff_ranges", 18, "min_value"], 0.0, "buff_ranges[18].min_value", 0.0),
+    (
+        ["policies", "prestige", "account_buff_effects", 1],
+        "essence_rates",
+        "policies.prestige.account_buff_effects[1]",
+        "essence_rates",
+    ),
+    (
+        ["policies", "slot_unlock", "rules", 0, "min_prestiges"],
+        1,
+        "policies.slot_unlock.rules[0].min_prestiges",
+        1,
+    ),
     (["extras"], {"a": 1}, "extras", {"a": 1}),
     (["job_types"], _DELETE, "job_types", None),
 ]
@@ -229,6 +255,15 @@ def test_malformed_documents_name_the_path(
         loads_catalog(text, fmt)
     assert (info.value.field, info.value.value) == (field, value), info.value
     assert type(info.value.value) is type(value)
+
+
+def test_no_entry_job_is_refused_in_a_document(example: Catalog) -> None:
+    data = copy.deepcopy(catalog_to_dict(example))
+    data["job_types"][0]["unlock"]["prestige_count"] = 1
+    data["job_types"][1]["unlock"]["job_keys"] = ["janitor"]
+    with pytest.raises(InvalidCatalog) as info:
+        loads_catalog(json.dumps(data), "json")
+    assert (info.value.field, info.value.value) == ("job_types", ["captain", "engineer", "janitor"])
 
 
 def test_validation_paths_use_document_indexes(example: Catalog) -> None:
@@ -301,3 +336,34 @@ def test_fingerprint_changes_when_a_cell_changes(catalog: Catalog, data: st.Data
     changed = attrs.evolve(catalog, buff_ranges=cells)
     assert changed != catalog
     assert catalog_fingerprint(changed) != catalog_fingerprint(catalog)
+
+
+def test_int64_extremes_round_trip_through_toml(example: Catalog) -> None:
+    """Every integer a catalog accepts fits TOML's int64, so dumping never fails (issue 6)."""
+    big = 2**63 - 1
+    janitor = attrs.evolve(
+        example.job_types["janitor"],
+        purchase_cost=attrs.evolve(example.job_types["janitor"].purchase_cost or _GOLD, amount=big),
+        unlock=attrs.evolve(example.job_types["janitor"].unlock, total_meks=big),
+    )
+    policies = attrs.evolve(
+        example.policies,
+        prestige=attrs.evolve(example.policies.prestige, tokens=big),
+    )
+    catalog = attrs.evolve(
+        example, job_types={**example.job_types, "janitor": janitor}, policies=policies
+    )
+    for fmt in FORMATS:
+        assert loads_catalog(dump_catalog(catalog, fmt), fmt) == catalog
+    with pytest.raises(InvalidCatalog) as info:
+        attrs.evolve(
+            catalog,
+            policies=attrs.evolve(
+                policies, prestige=attrs.evolve(policies.prestige, tokens=big + 1)
+            ),
+        )
+    assert (info.value.field, info.value.value) == ("policies.prestige.tokens", big + 1)
+    text = dump_catalog(catalog).replace(f"tokens = {big}", f"tokens = {big + 1}")
+    with pytest.raises(InvalidCatalog) as info:
+        loads_catalog(text, "toml")  # tomllib reads it; the catalog refuses it
+    assert (info.value.field, info.value.value) == ("policies.prestige.tokens", big + 1)

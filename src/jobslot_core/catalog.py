@@ -11,7 +11,7 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -89,6 +89,50 @@ class BuffCarryMode(enum.StrEnum):
     KEEP_DIMINISHED = "keep_diminished"
 
 
+_INT64_MAX = 2**63 - 1
+"""The largest integer a catalog holds (TOML integers are signed 64-bit)."""
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def _member(cls: type[_E], value: Any) -> Any:
+    """`cls(value)` for a valid value; otherwise `value` itself, for `_validate` to refuse.
+
+    Lenient enum converters let ``BuffRange(..., distribution="uniform")`` build the member while
+    a bad value such as ``tier="X"`` still reaches validation, which raises `InvalidCatalog`
+    naming the field (a converter could only raise a bare ValueError without the path).
+    """
+    try:
+        return cls(value)
+    except (ValueError, TypeError):
+        return value
+
+
+def _tier(value: Tier | str) -> Tier:
+    """Lenient `Tier` converter (see `_member`)."""
+    return cast(Tier, _member(Tier, value))
+
+
+def _distribution(value: Distribution | str) -> Distribution:
+    """Lenient `Distribution` converter (see `_member`)."""
+    return cast(Distribution, _member(Distribution, value))
+
+
+def _optional_distribution(value: Distribution | str | None) -> Distribution | None:
+    """Lenient converter of an optional `Distribution`: None stays None (see `_member`)."""
+    return None if value is None else _distribution(value)
+
+
+def _job_change_mode(value: JobChangeMode | str) -> JobChangeMode:
+    """Lenient `JobChangeMode` converter (see `_member`)."""
+    return cast(JobChangeMode, _member(JobChangeMode, value))
+
+
+def _buff_carry_mode(value: BuffCarryMode | str) -> BuffCarryMode:
+    """Lenient `BuffCarryMode` converter (see `_member`)."""
+    return cast(BuffCarryMode, _member(BuffCarryMode, value))
+
+
 def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
     """A typed `tuple` converter (mypy cannot solve attrs' `converter=tuple`)."""
     return tuple(items)
@@ -97,6 +141,27 @@ def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
 def _int_tuple(items: Iterable[int]) -> tuple[int, ...]:
     """A typed `tuple` converter (mypy cannot solve attrs' `converter=tuple`)."""
     return tuple(items)
+
+
+def _float_tuple(items: Iterable[float]) -> tuple[float, ...]:
+    """A typed converter to a hashable tuple; ints become floats, other items stay for `_validate`.
+
+    A value that is not an array (a string, a number) is kept as is, so `_validate` refuses it
+    with its path instead of this converter raising a bare TypeError.
+    """
+    if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
+        return cast(tuple[float, ...], items)
+    return tuple(
+        float(x) if isinstance(x, int) and not isinstance(x, bool) and _exact_float(x) else x
+        for x in items
+    )
+
+
+def _exact_float(value: int) -> bool:
+    try:
+        return float(value) == value
+    except OverflowError:
+        return False
 
 
 @attrs.frozen
@@ -134,7 +199,7 @@ class JobType:
     """A job a slot can hold; `level_tenure[i]` is the tenure (seconds worked) for level i+2."""
 
     key: str
-    tier: Tier = attrs.field(converter=Tier)
+    tier: Tier = attrs.field(converter=_tier)
     level_tenure: tuple[int, ...] = attrs.field(converter=_int_tuple)
     pit_stops: tuple[PitStop, ...] = attrs.field(converter=_pit_stops)
     display_name: str = ""
@@ -194,14 +259,16 @@ class BuffRange:
     """One cell of the admin grid: buff type x job tier x level range -> value range."""
 
     buff_key: str
-    tier: Tier = attrs.field(converter=Tier)
+    tier: Tier = attrs.field(converter=_tier)
     min_level: int
     max_level: int
     min_value: float = attrs.field(converter=float)
     max_value: float = attrs.field(converter=float)
     mean_value: float = attrs.field(converter=float)
     standard_deviation: float | None = None
-    distribution: Distribution | None = None
+    distribution: Distribution | None = attrs.field(
+        default=None, converter=_optional_distribution
+    )
 
     def covers(self, level: int) -> bool:
         return self.min_level <= level <= self.max_level
@@ -230,10 +297,12 @@ class RngConfig:
     percent positions where uncommon, rare, epic and legendary start (decision 4).
     """
 
-    distribution: Distribution = Distribution.NORMAL
+    distribution: Distribution = attrs.field(default=Distribution.NORMAL, converter=_distribution)
     default_spread: float = 0.25
     rarity_weights: RarityWeights = RarityWeights()
-    rarity_thresholds: tuple[float, float, float, float] = (20.0, 50.0, 75.0, 95.0)
+    rarity_thresholds: tuple[float, float, float, float] = attrs.field(
+        default=(20.0, 50.0, 75.0, 95.0), converter=_float_tuple
+    )
     allow_duplicates: bool = False
     guarantee_one_common: bool = False
 
@@ -255,7 +324,7 @@ class PrestigeReward:
 class JobChangePolicy:
     """Policy 8.2: `locked`, `repurchase` (pay the job's price again) or `swap` (pay `swap_fee`)."""
 
-    mode: JobChangeMode = JobChangeMode.LOCKED
+    mode: JobChangeMode = attrs.field(default=JobChangeMode.LOCKED, converter=_job_change_mode)
     swap_fee: Cost | None = None
 
 
@@ -263,7 +332,7 @@ class JobChangePolicy:
 class BuffCarryPolicy:
     """Policy 8.3: `clear` the job's buffs on prestige, or keep them scaled by `factor` each."""
 
-    mode: BuffCarryMode = BuffCarryMode.CLEAR
+    mode: BuffCarryMode = attrs.field(default=BuffCarryMode.CLEAR, converter=_buff_carry_mode)
     factor: float = 0.5
 
 
@@ -386,7 +455,7 @@ class Catalog:
             return self._index.eligible[(job_key, pit_stop_number)]
         except KeyError:
             raise InvalidCatalog(
-                "pit_stop", f"{job_key}#{pit_stop_number}", "no such active job pit stop"
+                "pit_stop", f"{job_key}#{pit_stop_number}", "no such job pit stop"
             ) from None
 
 
@@ -402,16 +471,41 @@ def _check_key(path: str, key: Any) -> None:
         raise _fail(path, key, "must be a non-empty string without surrounding spaces")
 
 
-def _check_int(path: str, value: Any, low: int, high: int | None = None) -> None:
+def _check_int(path: str, value: Any, low: int, high: int = _INT64_MAX) -> None:
+    """An integer in [low, high]; `high` is at most 2**63 - 1, which TOML can still hold."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(path, value, "must be an integer")
-    if value < low or (high is not None and value > high):
-        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+    if not low <= value <= min(high, _INT64_MAX):
+        bound = f"in [{low}, {high}]" if high < _INT64_MAX else f"in [{low}, 2**63 - 1]"
         raise _fail(path, value, f"must be {bound}")
 
 
+def _check_bool(path: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise _fail(path, value, "must be true or false")
+
+
+def _check_texts(
+    path: str, entity: Any, required: tuple[str, ...], optional: tuple[str, ...]
+) -> None:
+    """Display fields are strings (the optional ones may be None), so documents hold them."""
+    for name in required:
+        if not isinstance(getattr(entity, name), str):
+            raise _fail(f"{path}.{name}", getattr(entity, name), "must be a string")
+    for name in optional:
+        value = getattr(entity, name)
+        if value is not None and not isinstance(value, str):
+            raise _fail(f"{path}.{name}", value, "must be a string or none")
+
+
 def _check_number(path: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    """A finite float, or an int that a float holds exactly (documents write floats)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(path, value, "must be a finite number")
+    if isinstance(value, int):
+        if not _exact_float(value):
+            raise _fail(path, value, "must be a number a float holds exactly")
+    elif not math.isfinite(value):
         raise _fail(path, value, "must be a finite number")
 
 
@@ -432,6 +526,8 @@ def check_buff_range(cell: BuffRange, precision: int = 2, path: str = "buff_rang
     Raises:
         InvalidCatalog: naming `path.field` and the value.
     """
+    if not isinstance(cell.tier, Tier):
+        raise _fail(f"{path}.tier", cell.tier, "must be one of D, C, B, A, S")
     _check_int(f"{path}.min_level", cell.min_level, 1)
     _check_int(f"{path}.max_level", cell.max_level, cell.min_level)
     for name in ("min_value", "max_value", "mean_value"):
@@ -462,6 +558,8 @@ def check_buff_range(cell: BuffRange, precision: int = 2, path: str = "buff_rang
 
 def _validate_job(path: str, job: JobType, job_keys: Mapping[str, JobType]) -> None:
     _check_key(f"{path}.key", job.key)
+    if not isinstance(job.tier, Tier):
+        raise _fail(f"{path}.tier", job.tier, "must be one of D, C, B, A, S")
     _check_int(f"{path}.max_level", job.max_level, 2, 100)
     if len(job.level_tenure) != job.max_level - 1:
         raise _fail(
@@ -480,6 +578,7 @@ def _validate_job(path: str, job: JobType, job_keys: Mapping[str, JobType]) -> N
     last_to = 1
     for i, stop in enumerate(job.pit_stops):
         sp = f"{path}.pit_stops[{i}]"
+        _check_int(f"{sp}.number", stop.number, 1)
         if stop.number != i + 1:
             raise _fail(
                 f"{sp}.number", stop.number, f"pit stops are numbered 1..n; expected {i + 1}"
@@ -498,12 +597,16 @@ def _validate_job(path: str, job: JobType, job_keys: Mapping[str, JobType]) -> N
             )
         last_to = stop.to_level
     for i, other in enumerate(job.unlock.job_keys):
-        if other not in job_keys or other == job.key:
+        if not isinstance(other, str) or other not in job_keys or other == job.key:
             raise _fail(f"{path}.unlock.job_keys[{i}]", other, "is not another known job type")
     _check_int(f"{path}.unlock.prestige_count", job.unlock.prestige_count, 0)
     _check_int(f"{path}.unlock.total_meks", job.unlock.total_meks, 0)
     _check_cost(f"{path}.purchase_cost", job.purchase_cost)
     _check_int(f"{path}.sort_order", job.sort_order, -(2**31), 2**31)
+    _check_bool(f"{path}.active", job.active)
+    _check_texts(
+        path, job, ("display_name", "description", "slot_art_url"), ("icon_url", "theme_color")
+    )
 
 
 def _validate_buff(path: str, buff: BuffType) -> None:
@@ -519,11 +622,16 @@ def _validate_buff(path: str, buff: BuffType) -> None:
                 f"{path}.precision", buff.precision, "one-time buffs credit whole currency units: 0"
             )
     _check_int(f"{path}.sort_order", buff.sort_order, -(2**31), 2**31)
+    for name in ("permanent", "stacks", "active"):
+        _check_bool(f"{path}.{name}", getattr(buff, name))
+    _check_texts(path, buff, ("category", "display_name", "description"), ("icon_url", "color"))
 
 
 def _validate_rng(rng: RngConfig) -> None:
     if not isinstance(rng.distribution, Distribution):
         raise _fail("rng.distribution", rng.distribution, "is not a distribution")
+    _check_bool("rng.allow_duplicates", rng.allow_duplicates)
+    _check_bool("rng.guarantee_one_common", rng.guarantee_one_common)
     _check_number("rng.default_spread", rng.default_spread)
     if rng.default_spread <= 0:
         raise _fail("rng.default_spread", rng.default_spread, "must be > 0")
@@ -533,8 +641,8 @@ def _validate_rng(rng: RngConfig) -> None:
             raise _fail(f"rng.rarity_weights.{name}", weight, "must be >= 0")
     if sum(rng.rarity_weights.as_tuple()) <= 0:
         raise _fail("rng.rarity_weights", rng.rarity_weights.as_tuple(), "must not all be zero")
-    thresholds = tuple(rng.rarity_thresholds)
-    if len(thresholds) != 4:
+    thresholds = rng.rarity_thresholds
+    if not isinstance(thresholds, tuple) or len(thresholds) != 4:
         raise _fail("rng.rarity_thresholds", thresholds, "needs 4 percent positions")
     previous = 0.0
     for i, t in enumerate(thresholds):
@@ -571,14 +679,83 @@ def _validate_policies(p: Policies) -> None:
         raise _fail("policies.slot_unlock.rules", (), "needs at least the rule for slot 1")
     for i, rule in enumerate(rules):
         rp = f"policies.slot_unlock.rules[{i}]"
+        _check_int(f"{rp}.slot", rule.slot, 1)
         if rule.slot != i + 1:
             raise _fail(f"{rp}.slot", rule.slot, f"rules are numbered 1..n; expected {i + 1}")
         _check_cost(f"{rp}.cost", rule.cost)
         _check_int(f"{rp}.min_prestiges", rule.min_prestiges, 0)
+        if i == 0 and rule.min_prestiges != 0:
+            raise _fail(
+                f"{rp}.min_prestiges",
+                rule.min_prestiges,
+                "must be 0: a wallet cannot prestige before it has a slot",
+            )
         _check_int(f"{rp}.min_meks", rule.min_meks, 0)
     _check_int("policies.slot_unlock.max_slots", p.slot_unlock.max_slots, len(rules), 1000)
     _check_cost("policies.reroll.cost", p.reroll.cost)
     _check_int("policies.reroll.max_rerolls", p.reroll.max_rerolls, 0, 1000)
+
+
+def _validate_account_buff_effects(catalog: Catalog) -> None:
+    """Each prestige account-buff effect is the effect type of some permanent buff type."""
+    permanent = {b.effect_type for b in catalog.buff_types.values() if b.permanent}
+    for i, effect in enumerate(catalog.policies.prestige.account_buff_effects):
+        if effect not in permanent:
+            raise _fail(
+                f"policies.prestige.account_buff_effects[{i}]",
+                effect,
+                "is not the effect_type of any permanent buff type"
+                + (f" (known: {', '.join(sorted(permanent))})" if permanent else ""),
+            )
+
+
+def _validate_unlocks(jobs: Mapping[str, JobType]) -> None:
+    """The unlock graph is playable: an entry job, no cycles, active jobs need active jobs."""
+    for key, job in jobs.items():
+        if not job.active:
+            continue
+        for i, other in enumerate(job.unlock.job_keys):
+            if not jobs[other].active:
+                raise _fail(
+                    f"job_types.{key}.unlock.job_keys[{i}]",
+                    other,
+                    "is an inactive job type: nobody could buy it to unlock this one",
+                )
+    # Depth-first search for a cycle, iterative so a long unlock chain cannot hit the recursion
+    # limit. state: 1 while a job is on the current path, 2 once all it needs has been explored.
+    state: dict[str, int] = {}
+    for root in jobs:
+        if root in state:
+            continue
+        need: str | None
+        state[root] = 1
+        path = [root]
+        stack = [iter(jobs[root].unlock.job_keys)]
+        while stack:
+            need = next(stack[-1], None)
+            if need is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(need) == 1:
+                cycle = [*path[path.index(need) :], need]
+                raise _fail(
+                    f"job_types.{need}.unlock.job_keys",
+                    list(jobs[need].unlock.job_keys),
+                    "unlock cycle: " + " -> ".join(cycle),
+                )
+            elif need not in state:
+                state[need] = 1
+                path.append(need)
+                stack.append(iter(jobs[need].unlock.job_keys))
+    if not any(
+        job.active and job.unlock.prestige_count == 0 and not job.unlock.job_keys
+        for job in jobs.values()
+    ):
+        raise _fail(
+            "job_types",
+            sorted(key for key, job in jobs.items() if job.active),
+            "needs an active entry job (unlock.prestige_count 0 and no unlock.job_keys)",
+        )
 
 
 def _validate(catalog: Catalog) -> _Index:
@@ -592,13 +769,24 @@ def _validate(catalog: Catalog) -> _Index:
         _validate_buff(f"buff_types.{key}", buff)
     _validate_rng(catalog.rng)
     _validate_policies(catalog.policies)
+    _validate_account_buff_effects(catalog)
+    _validate_unlocks(catalog.job_types)
 
     grouped: dict[tuple[str, Tier], list[tuple[int, BuffRange]]] = {}
     for i, cell in enumerate(catalog.buff_ranges):
         path = f"buff_ranges[{i}]"
-        if cell.buff_key not in catalog.buff_types:
+        buff_type = (
+            catalog.buff_types.get(cell.buff_key) if isinstance(cell.buff_key, str) else None
+        )
+        if buff_type is None:
             raise _fail(f"{path}.buff_key", cell.buff_key, "is not a known buff type")
-        check_buff_range(cell, catalog.buff_types[cell.buff_key].precision, path)
+        check_buff_range(cell, buff_type.precision, path)
+        if not buff_type.permanent and cell.min_value <= 0:
+            raise _fail(
+                f"{path}.min_value",
+                cell.min_value,
+                f"must be > 0: one-time buff {cell.buff_key!r} credits its value as currency",
+            )
         grouped.setdefault((cell.buff_key, cell.tier), []).append((i, cell))
 
     cells: dict[tuple[str, Tier], tuple[BuffRange, ...]] = {}
@@ -618,9 +806,9 @@ def _validate(catalog: Catalog) -> _Index:
     )
     needed = 1 if catalog.rng.allow_duplicates else 3
     eligible: dict[tuple[str, int], tuple[tuple[BuffType, BuffRange], ...]] = {}
+    # Every job, active or not: a Mek already working a job that admins deactivate must still
+    # resolve its pit stops (`active` only gates buying the job).
     for key, job in catalog.job_types.items():
-        if not job.active:
-            continue
         for stop in job.pit_stops:
             found: list[tuple[BuffType, BuffRange]] = []
             for buff in buffs:

@@ -9,7 +9,7 @@ from engine_catalogs import RNG_VARIANTS, make_catalog
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from jobslot_core.catalog import BuffRange, Distribution, RngConfig
+from jobslot_core.catalog import BuffRange, Catalog, Distribution, RngConfig
 from jobslot_core.engine import (
     ENGINE_VERSION,
     OfferContext,
@@ -263,13 +263,23 @@ def test_bad_arguments_raise_typed_errors(
     assert field in str(info.value)
 
 
-def test_inactive_job_is_unknown() -> None:
+def test_inactive_job_still_makes_offers() -> None:
+    """`active` only gates buying a job: a Mek already working it resolves its pit stops."""
     catalog = make_catalog()
     job = attrs.evolve(catalog.job_types["captain"], active=False)
     other = attrs.evolve(catalog, job_types=(catalog.job_types["janitor"], job))
+
+    def offer(c: Catalog, job_key: str, number: int) -> OfferDraft:
+        return make_offer(c, secret=b"k", secret_id="k1", mek_id="m", job_key=job_key,
+                          prestige_sequence=0, pit_stop_number=number)
+
+    for number in (1, 2):
+        assert offer(other, "captain", number) == offer(catalog, "captain", number)
+    with pytest.raises(InvalidArgument) as info:
+        offer(other, "captain", 3)
+    assert info.value.field == "pit_stop_number"
     with pytest.raises(UnknownJob):
-        make_offer(other, secret=b"k", secret_id="k1", mek_id="m", job_key="captain",
-                   prestige_sequence=0, pit_stop_number=1)
+        offer(other, "admiral", 1)
 
 
 def test_bytearray_secret_equals_bytes() -> None:

@@ -5,7 +5,7 @@ from engine_catalogs import make_catalog
 
 from jobslot_core.catalog import RARITIES
 from jobslot_core.engine import SimulationReport, simulate
-from jobslot_core.errors import InvalidArgument, InvalidCatalog
+from jobslot_core.errors import InvalidArgument, JobSlotError
 
 CATALOG = make_catalog()
 
@@ -53,13 +53,17 @@ def test_point_cell_and_weighted_cell() -> None:
         ({"seed": 2**70}, InvalidArgument, "seed"),
         ({"tier": "Z"}, InvalidArgument, "tier"),
         ({"level": 0}, InvalidArgument, "level"),
-        ({"buff_key": "nope"}, InvalidCatalog, "buff_key"),
+        ({"buff_key": "nope"}, InvalidArgument, "buff_key"),
+        ({"buff_key": 5}, InvalidArgument, "buff_key"),
+        ({"tier": "A"}, InvalidArgument, "tier"),  # gold_per_hour has D and S cells only
+        ({"level": 11}, InvalidArgument, "level"),  # the D row covers levels 1-10
     ],
 )
 def test_bad_arguments(kw: dict[str, object], error: type[Exception], field: str) -> None:
     with pytest.raises(error) as info:
         _run(**kw)
     assert info.value.field == field  # type: ignore[attr-defined]
+    assert isinstance(info.value, JobSlotError) and field in str(info.value)
 
 
 def test_results_round_trip_through_the_converter() -> None:

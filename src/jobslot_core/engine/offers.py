@@ -187,8 +187,8 @@ def _check_pit_stop(catalog: Catalog, job_key: str, number: int) -> None:
     job = catalog.job_types.get(job_key)
     if job is None:
         raise UnknownJob("job_key", job_key, "no such job type in the catalog")
-    if not job.active:
-        raise UnknownJob("job_key", job_key, "the job type is not active")
+    # An inactive job still makes offers: `active` only gates buying it (the service's check),
+    # and a Mek already working a job that admins deactivate must resolve its pit stops.
     if not 1 <= number <= len(job.pit_stops):
         raise InvalidArgument(
             "pit_stop_number", number, f"job {job_key!r} has pit stops 1..{len(job.pit_stops)}"
@@ -267,7 +267,7 @@ def make_offer(
     """The offer for this context: the same inputs give the same offer on every run and platform.
 
     Raises:
-        UnknownJob: `job_key` is not an active job type of the catalog.
+        UnknownJob: `job_key` is not a job type of the catalog (inactive ones make offers).
         InvalidArgument: a malformed argument or a pit stop the job does not have.
     """
     if not (

@@ -65,8 +65,9 @@ def simulate(
     """Draw `n` values from the cell (buff, tier, level) exactly as offers do; deterministic.
 
     Raises:
-        InvalidArgument: bad `n`, `bins`, `seed`, `level` or an unknown tier.
-        InvalidCatalog: no cell covers (buff, tier, level).
+        InvalidArgument: bad `n`, `bins`, `seed` or `level`; an unknown `buff_key` or `tier`; a
+            `tier` without cells for this buff (field ``tier``) or a `level` no cell of the
+            (buff, tier) row covers (field ``level``).
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InvalidArgument("n", n, "must be an integer >= 1")
@@ -80,10 +81,19 @@ def simulate(
         tier = Tier(tier)
     except ValueError:
         raise InvalidArgument("tier", tier, "must be one of D, C, B, A, S") from None
-    buff = catalog.buff_types.get(buff_key)
+    buff = catalog.buff_types.get(buff_key) if isinstance(buff_key, str) else None
     if buff is None:
-        raise InvalidCatalog("buff_key", buff_key, "is not a known buff type")
-    cell = catalog.buff_range(buff_key, tier, level)
+        raise InvalidArgument("buff_key", buff_key, "is not a buff type of the catalog")
+    try:
+        cell = catalog.buff_range(buff_key, tier, level)
+    except InvalidCatalog:
+        if any(c.buff_key == buff_key and c.tier is tier for c in catalog.buff_ranges):
+            raise InvalidArgument(
+                "level", level, f"no cell of {buff_key}/{tier.value} covers this level"
+            ) from None
+        raise InvalidArgument(
+            "tier", tier.value, f"buff {buff_key!r} has no cells for this tier"
+        ) from None
     sampler = cell_sampler(cell, buff.precision, catalog.rng)
     stream = OfferStream(seed.to_bytes(8, "big", signed=True), SIMULATION_DOMAIN)
 

@@ -109,9 +109,10 @@ def _buff_range(
     buff_key: SearchStrategy[str],
     tier: SearchStrategy[Tier],
     levels: SearchStrategy[tuple[int, int]],
+    positive: SearchStrategy[bool],
 ) -> BuffRange:
     scale = 10 ** draw(precision)
-    low = draw(st.integers(0, 1000 * scale))
+    low = draw(st.integers(1 if draw(positive) else 0, 1000 * scale))
     width = draw(st.integers(0, 1000 * scale))
     min_value, max_value = low / scale, (low + width) / scale
     spread = draw(st.none() | st.floats(0.05, 2.0))
@@ -136,9 +137,11 @@ def buff_ranges(
     buff_key: str | SearchStrategy[str] = "gold_per_hour",
     tier: Tier | SearchStrategy[Tier] = _TIERS,
     levels: tuple[int, int] | SearchStrategy[tuple[int, int]] | None = None,
+    positive: bool | SearchStrategy[bool] = False,
 ) -> SearchStrategy[BuffRange]:
     """Valid grid cells: bounds on the `precision` grid in [0, 2000], min <= mean <= max.
 
+    With `positive`, `min_value > 0` (what a one-time buff's cells need); otherwise min may be 0.
     `min == max` happens (a one-value cell). The standard deviation is None or 0.05..2 times the
     width (at least 1), so engines see both defaulted and explicit spreads; `distribution` is
     None (use the RNG config's) or any distribution unless given. `levels` defaults to a random
@@ -150,6 +153,7 @@ def buff_ranges(
         _strategy(buff_key),
         _strategy(tier),
         _levels(10) if levels is None else _strategy(levels),
+        _strategy(positive),
     )
 
 
@@ -228,6 +232,7 @@ def _job_type(
     tier: SearchStrategy[Tier],
     requires: Sequence[str],
     active: SearchStrategy[bool],
+    entry: bool,
 ) -> JobType:
     max_level = draw(st.integers(2, 12))
     steps = draw(st.lists(st.integers(1, 5000), min_size=max_level - 1, max_size=max_level - 1))
@@ -241,7 +246,7 @@ def _job_type(
     pairs = list(itertools.pairwise(boundaries))
     keep = draw(st.lists(st.booleans(), min_size=len(pairs), max_size=len(pairs)))
     kept = [pair for pair, k in zip(pairs, keep, strict=True) if k] or pairs[:1]
-    needs = draw(st.lists(st.sampled_from(requires), unique=True)) if requires else []
+    needs = draw(st.lists(st.sampled_from(requires), unique=True)) if requires and not entry else []
     return JobType(
         key=draw(key),
         tier=draw(tier),
@@ -251,7 +256,7 @@ def _job_type(
         description=draw(_texts()),
         max_level=max_level,
         unlock=UnlockRequirements(
-            prestige_count=draw(st.integers(0, 3)),
+            prestige_count=0 if entry else draw(st.integers(0, 3)),
             job_keys=tuple(needs),
             total_meks=draw(st.integers(0, 5)),
         ),
@@ -270,28 +275,32 @@ def job_types(
     tier: Tier | SearchStrategy[Tier] = _TIERS,
     requires: Sequence[str] = (),
     active: bool | SearchStrategy[bool] = _BOOLEANS,
+    entry: bool = False,
 ) -> SearchStrategy[JobType]:
     """Valid job types: 2..12 levels, increasing level tenure, 1..10 ordered pit stops.
 
     Pit stops may be back to back (1->4, 4->7) or leave levels between them. `requires` lists
-    the job keys the unlock requirements may name (none by default).
+    the job keys the unlock requirements may name (none by default); a catalog needs them to be
+    active job types. An `entry` job needs no prestige and no other job (a catalog needs an
+    active one).
     """
     return _job_type(
         keys() if key is None else _strategy(key),
         _strategy(tier),
         tuple(requires),
         _strategy(active),
+        entry,
     )
 
 
 @st.composite
-def _policies(draw: st.DrawFn) -> Policies:
+def _policies(draw: st.DrawFn, effects: tuple[str, ...]) -> Policies:
     n_rules = draw(st.integers(1, 6))
     rules = tuple(
         SlotRule(
             slot=i + 1,
             cost=draw(st.none() | costs()),
-            min_prestiges=draw(st.integers(0, 3)),
+            min_prestiges=0 if i == 0 else draw(st.integers(0, 3)),
             min_meks=draw(st.integers(0, 3)),
         )
         for i in range(n_rules)
@@ -300,7 +309,7 @@ def _policies(draw: st.DrawFn) -> Policies:
         prestige=PrestigeReward(
             account_buff_percent=draw(st.floats(0.0, 10.0)),
             account_buff_effects=tuple(
-                draw(st.lists(st.sampled_from(PERMANENT_EFFECTS), max_size=3, unique=True))
+                draw(st.lists(st.sampled_from(effects), max_size=3, unique=True)) if effects else ()
             ),
             tokens=draw(st.integers(0, 5)),
             token_currency=draw(st.sampled_from(["prestige_token", *CURRENCIES])),
@@ -318,9 +327,13 @@ def _policies(draw: st.DrawFn) -> Policies:
     )
 
 
-def policies() -> SearchStrategy[Policies]:
-    """Valid policies: every mode of every policy, with or without costs."""
-    return _policies()
+def policies(*, effects: Sequence[str] = PERMANENT_EFFECTS) -> SearchStrategy[Policies]:
+    """Valid policies: every mode of every policy, with or without costs.
+
+    The prestige account buff names up to 3 of `effects` (possibly none); a catalog needs each to
+    be the effect type of one of its permanent buff types. Slot 1 never needs a prestige.
+    """
+    return _policies(tuple(effects))
 
 
 @st.composite
@@ -337,10 +350,21 @@ def _catalog(draw: st.DrawFn, jobs: tuple[int, int], buffs: tuple[int, int]) -> 
     ]
     n_jobs = draw(st.integers(*jobs))
     job_keys = draw(st.lists(keys(), min_size=n_jobs, max_size=n_jobs, unique=True))
-    job_list = [
-        draw(job_types(key=k, requires=job_keys[:i], active=True if i == 0 else st.booleans()))
-        for i, k in enumerate(job_keys)
-    ]
+    # The first job is an active entry job; a job's unlock names only earlier active jobs, so
+    # the unlock graph has no cycle and names no inactive job.
+    job_list: list[JobType] = []
+    for i, k in enumerate(job_keys):
+        earlier = [j.key for j in job_list if j.active]
+        job_list.append(
+            draw(
+                job_types(
+                    key=k,
+                    requires=earlier,
+                    active=True if i == 0 else _BOOLEANS,
+                    entry=i == 0,
+                )
+            )
+        )
     top = max(job.max_level for job in job_list)
     used = {job.tier for job in job_list}
     tiers = sorted(used | {draw(_TIERS)}, key=lambda t: t.rank)
@@ -357,7 +381,11 @@ def _catalog(draw: st.DrawFn, jobs: tuple[int, int], buffs: tuple[int, int]) -> 
             cells.extend(
                 draw(
                     buff_ranges(
-                        precision=buff.precision, buff_key=buff.key, tier=tier, levels=(a, b)
+                        precision=buff.precision,
+                        buff_key=buff.key,
+                        tier=tier,
+                        levels=(a, b),
+                        positive=not buff.permanent,
                     )
                 )
                 for a, b in zip(starts, ends, strict=True)
@@ -367,7 +395,7 @@ def _catalog(draw: st.DrawFn, jobs: tuple[int, int], buffs: tuple[int, int]) -> 
         buff_types=draw(st.permutations(buff_list)),
         buff_ranges=draw(st.permutations(cells)),
         rng=rng,
-        policies=draw(policies()),
+        policies=draw(policies(effects=sorted({b.effect_type for b in buff_list if b.permanent}))),
     )
 
 
@@ -376,9 +404,11 @@ def catalogs(
 ) -> SearchStrategy[Catalog]:
     """Valid catalogs: `jobs` job types of any tiers, `buffs` buff types, a complete grid.
 
-    Grid rows exist for every tier a job uses (and one more tier at random); each row covers
-    every level up to the highest max level in 1-3 cells. RNG config and policies are random;
-    some job and buff types are inactive; unlock requirements only name earlier job types.
+    Grid rows exist for every tier a job uses, active or not (and one more tier at random); each
+    row covers every level up to the highest max level in 1-3 cells, one-time buffs' cells with
+    `min_value > 0`. RNG config and policies are random (the prestige account buff names only
+    effect types of the permanent buff types); some job and buff types are inactive. The first
+    job type is an active entry job; unlock requirements only name earlier active job types.
     """
     if not 1 <= jobs[0] <= jobs[1] or not 3 <= buffs[0] <= buffs[1]:
         raise ValueError("catalogs() needs 1 <= jobs[0] <= jobs[1] and 3 <= buffs[0] <= buffs[1]")
