@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import string
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -46,6 +46,7 @@ __all__ = [
     "buff_ranges",
     "buff_types",
     "catalogs",
+    "command_sequences",
     "costs",
     "job_types",
     "keys",
@@ -413,3 +414,11 @@ def catalogs(
     if not 1 <= jobs[0] <= jobs[1] or not 3 <= buffs[0] <= buffs[1]:
         raise ValueError("catalogs() needs 1 <= jobs[0] <= jobs[1] and 3 <= buffs[0] <= buffs[1]")
     return _catalog(jobs, buffs)
+
+
+def command_sequences(max_size: int = 60) -> st.SearchStrategy[list[tuple[str, dict[str, Any]]]]:
+    """Sequences of JobSlots commands over a small world, for differential and stateful tests
+    (`jobslot_core.testing.commands` has the vocabulary, `apply_command` and the state machine)."""
+    from .commands import command_sequences as sequences
+
+    return sequences(max_size)
