@@ -1,13 +1,11 @@
 """Frozen results of the service's queries (commands return the records of `model`)."""
 
 from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Any
 
 import attrs
 
 from .catalog import Cost, JobType
-from .model import ActiveBuff, JobSlot, Reward
+from .model import ActiveBuff, JobSlot, Reward, _frozen_mapping
 from .progression import ProgressionView
 
 __all__ = [
@@ -19,10 +17,6 @@ __all__ = [
     "SlotView",
     "WalletTotals",
 ]
-
-
-def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(value))
 
 
 @attrs.frozen

@@ -503,29 +503,26 @@ class JobSlots:
         self, wallet: str, currency: str, amount: int, *, idempotency_key: str | None = None
     ) -> LedgerEntry:
         """Credit a wallet (the host's own income, purchases with real money, ...)."""
-
-        def body(ctx: _Ctx) -> LedgerEntry:
-            _check_id("wallet", wallet)
-            _check_id("currency", currency)
-            _check_int("amount", amount, 1)
-            return self._post(ctx, wallet, currency, amount, "deposit")
-
-        args = {"wallet": wallet, "currency": currency, "amount": amount}
-        return self._run("deposit", args, idempotency_key, LedgerEntry, body)
+        return self._move_funds("deposit", wallet, currency, amount, idempotency_key)
 
     def withdraw(
         self, wallet: str, currency: str, amount: int, *, idempotency_key: str | None = None
     ) -> LedgerEntry:
         """Debit a wallet; refuses with `InsufficientFunds` rather than go negative."""
+        return self._move_funds("withdraw", wallet, currency, amount, idempotency_key)
 
+    def _move_funds(
+        self, command: str, wallet: str, currency: str, amount: int, key: str | None
+    ) -> LedgerEntry:
         def body(ctx: _Ctx) -> LedgerEntry:
             _check_id("wallet", wallet)
             _check_id("currency", currency)
             _check_int("amount", amount, 1)
-            return self._post(ctx, wallet, currency, -amount, "withdraw")
+            signed = amount if command == "deposit" else -amount
+            return self._post(ctx, wallet, currency, signed, command)
 
         args = {"wallet": wallet, "currency": currency, "amount": amount}
-        return self._run("withdraw", args, idempotency_key, LedgerEntry, body)
+        return self._run(command, args, key, LedgerEntry, body)
 
     def balance(self, wallet: str, currency: str) -> int:
         """The wallet's balance in `currency` (0 when it never had any)."""
