@@ -332,7 +332,8 @@ def test_fingerprint_ignores_job_order_and_int_vs_float(example: Catalog) -> Non
 def test_fingerprint_changes_when_a_cell_changes(catalog: Catalog, data: st.DataObject) -> None:
     i = data.draw(st.integers(0, len(catalog.buff_ranges) - 1))
     cells = list(catalog.buff_ranges)
-    cells[i] = attrs.evolve(cells[i], max_value=cells[i].max_value + 1.0)
+    precision = catalog.buff_types[cells[i].buff_key].precision
+    cells[i] = attrs.evolve(cells[i], max_value=round(cells[i].max_value + 1.0, precision))
     changed = attrs.evolve(catalog, buff_ranges=cells)
     assert changed != catalog
     assert catalog_fingerprint(changed) != catalog_fingerprint(catalog)
