@@ -132,6 +132,18 @@ def _check_secret_live(secret: OfferSecret) -> None:
         )
 
 
+def _add_wallet_units(uow: UnitOfWork, wallet: str, effect: str, delta: int) -> None:
+    """Move a wallet's total for one effect by `delta` micro-units (a zero total is removed)."""
+    if delta == 0:
+        return
+    current = uow.get(WALLET_TOTALS, (wallet, effect))
+    units = (current.units if current else 0) + delta
+    if units == 0:
+        uow.delete(WALLET_TOTALS, (wallet, effect))
+    else:
+        uow.put(WALLET_TOTALS, WalletTotal(wallet, effect, units))
+
+
 def publish_catalog(uow: UnitOfWork, catalog: Catalog, now_ms: int) -> CatalogVersion:
     """Store `catalog` as a new version unless the latest version has the same content."""
     fingerprint = catalog_fingerprint(catalog)
@@ -376,7 +388,7 @@ class JobSlots:
     # -- totals projection ------------------------------------------------------------------
 
     @staticmethod
-    def _refresh_totals(ctx: _Ctx, mek_id: str, wallet: str, old_wallet: str | None = None) -> None:
+    def _refresh_totals(ctx: _Ctx, mek_id: str, wallet: str) -> None:
         """Recompute a Mek's totals and move the difference into its wallet's totals."""
         uow = ctx.uow
         old = {t.effect_type: t for t in uow.find(MEK_TOTALS, mek_id=mek_id)}
@@ -388,16 +400,25 @@ class JobSlots:
                 uow.delete(MEK_TOTALS, (mek_id, effect))
         for effect, units in new.items():
             deltas[(wallet, effect)] = deltas.get((wallet, effect), 0) + units
-            uow.put(MEK_TOTALS, MekTotal(mek_id, effect, wallet, units))
+            if old.get(effect) != MekTotal(mek_id, effect, wallet, units):
+                uow.put(MEK_TOTALS, MekTotal(mek_id, effect, wallet, units))
         for (w, effect), delta in deltas.items():
-            if delta == 0:
-                continue
-            current = uow.get(WALLET_TOTALS, (w, effect))
-            units = (current.units if current else 0) + delta
-            if units == 0:
-                uow.delete(WALLET_TOTALS, (w, effect))
-            else:
-                uow.put(WALLET_TOTALS, WalletTotal(w, effect, units))
+            _add_wallet_units(uow, w, effect, delta)
+
+    @staticmethod
+    def _add_stacking_buff(ctx: _Ctx, mek_id: str, wallet: str, buff: ActiveBuff) -> None:
+        """A new stacking buff adds its units to the totals: the same result as recomputing
+        (sums of integer units are exact) without reading the Mek's other buffs back."""
+        units = buff_math.to_units(buff.effective_value)
+        if units == 0:
+            return
+        current = ctx.uow.get(MEK_TOTALS, (mek_id, buff.effect_type))
+        total = (current.units if current else 0) + units
+        if total == 0:
+            ctx.uow.delete(MEK_TOTALS, (mek_id, buff.effect_type))
+        else:
+            ctx.uow.put(MEK_TOTALS, MekTotal(mek_id, buff.effect_type, wallet, total))
+        _add_wallet_units(ctx.uow, wallet, buff.effect_type, units)
 
     # -- Meks -------------------------------------------------------------------------------
 
@@ -935,23 +956,21 @@ class JobSlots:
                 PROGRESSIONS,
                 attrs.evolve(checkpoint(p, ctx.now), pit_stops_resolved=p.pit_stops_resolved + 1),
             )
-            ctx.uow.insert(
-                ACTIVE_BUFFS,
-                ActiveBuff(
-                    buff_id=offer.offer_id,
-                    mek_id=offer.mek_id,
-                    job_key=offer.job_key,
-                    buff_key=choice.buff_key,
-                    effect_type=choice.effect_type,
-                    value=choice.value,
-                    permanent=choice.permanent,
-                    stacks=choice.stacks,
-                    prestige_sequence=offer.prestige_sequence,
-                    pit_stop_number=offer.pit_stop_number,
-                    applied_at_ms=ctx.now,
-                    consumed=not choice.permanent,
-                ),
+            buff = ActiveBuff(
+                buff_id=offer.offer_id,
+                mek_id=offer.mek_id,
+                job_key=offer.job_key,
+                buff_key=choice.buff_key,
+                effect_type=choice.effect_type,
+                value=choice.value,
+                permanent=choice.permanent,
+                stacks=choice.stacks,
+                prestige_sequence=offer.prestige_sequence,
+                pit_stop_number=offer.pit_stop_number,
+                applied_at_ms=ctx.now,
+                consumed=not choice.permanent,
             )
+            ctx.uow.insert(ACTIVE_BUFFS, buff)
             ctx.emit(
                 "BuffSelected",
                 wallet,
@@ -963,7 +982,9 @@ class JobSlots:
                 buff_key=choice.buff_key,
                 value=choice.value,
             )
-            if choice.permanent:
+            if choice.permanent and choice.stacks:
+                self._add_stacking_buff(ctx, offer.mek_id, wallet, buff)
+            elif choice.permanent:
                 self._refresh_totals(ctx, offer.mek_id, wallet)
             else:
                 assert choice.currency is not None
