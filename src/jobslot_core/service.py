@@ -264,10 +264,8 @@ class JobSlots:
         idempotency_key: str | None,
         result_type: type[R],
         body: Callable[[_Ctx], R],
-        *,
-        write: bool = True,
     ) -> R:
-        with self._store.unit_of_work(write=write) as uow:
+        with self._store.unit_of_work() as uow:
             now = read_clock(self._clock)
             fingerprint = ""
             if idempotency_key is not None:
