@@ -190,7 +190,7 @@ class Admin:
         with self._store.unit_of_work() as uow:
             old = [r for r in uow.find(IDEMPOTENCY) if r.at_ms < older_than_ms]
             for record in old:
-                uow.delete(IDEMPOTENCY, (record.key,))
+                uow.delete(IDEMPOTENCY, (record.scope, record.key))
             uow.commit()
             return len(old)
 

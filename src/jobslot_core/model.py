@@ -265,8 +265,10 @@ class Event:
 
 @attrs.frozen
 class IdempotencyRecord:
-    """The first result of a command run under an idempotency key."""
+    """The first result of a command run under an idempotency key, within its scope (the
+    wallet the command acts for, the Mek for host commands on a Mek, or the admin scope)."""
 
+    scope: str
     key: str
     command: str
     fingerprint: str

@@ -273,7 +273,7 @@ class JobSlots:
                 fingerprint = hashlib.sha256(
                     json.dumps([command, args], sort_keys=True, default=str).encode()
                 ).hexdigest()
-                done = uow.get(IDEMPOTENCY, (idempotency_key,))
+                done = uow.get(IDEMPOTENCY, ("", idempotency_key))
                 if done is not None:
                     if done.command != command or done.fingerprint != fingerprint:
                         raise IdempotencyConflict(
@@ -290,6 +290,7 @@ class JobSlots:
                 uow.insert(
                     IDEMPOTENCY,
                     IdempotencyRecord(
+                        "",
                         idempotency_key,
                         command,
                         fingerprint,

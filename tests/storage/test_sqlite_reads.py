@@ -21,16 +21,18 @@ def test_reread_after_put_sees_the_new_record(tmp_path: Path) -> None:
 
 def test_free_form_payloads_are_not_shared_between_reads(tmp_path: Path) -> None:
     """Mutating the dict of one read idempotency record does not change the next read."""
-    record = model.IdempotencyRecord("k", "deposit", "f", "LedgerEntry", {"amount": 1}, 0)
+    record = model.IdempotencyRecord(
+        "wallet:a", "k", "deposit", "f", "LedgerEntry", {"amount": 1}, 0
+    )
     with SQLiteStore(tmp_path / "db") as store:
         with store.unit_of_work() as uow:
             uow.put(IDEMPOTENCY, record)
             uow.commit()
         with store.unit_of_work(write=False) as uow:
-            first = uow.get(IDEMPOTENCY, ("k",))
+            first = uow.get(IDEMPOTENCY, ("wallet:a", "k"))
             assert first is not None
             first.result["amount"] = 99
-            assert uow.get(IDEMPOTENCY, ("k",)) == record
+            assert uow.get(IDEMPOTENCY, ("wallet:a", "k")) == record
 
 
 def test_schema_version_is_the_files_user_version(tmp_path: Path) -> None:

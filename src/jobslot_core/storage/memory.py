@@ -1,11 +1,11 @@
 """MemoryStore: the in-memory adapter, with real transactions (an undo log and one lock)."""
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from ..errors import StorageError
-from .protocol import TABLES, DuplicateKey, Table
+from .protocol import TABLES, Capabilities, DuplicateKey, Table
 
 __all__ = ["MemoryStore"]
 
@@ -74,6 +74,11 @@ class _MemoryUnitOfWork:
         data = self._data(table)
         self._undo.append((table.name, key, data.rows.get(key), data.last_seq))
         data.set(key, record)
+
+    def lock(self, scopes: Iterable[str]) -> None:
+        """A no-op: the store's one lock already made this the only unit of work."""
+        if not self._open:
+            raise RuntimeError("unit of work is closed")
 
     def get(self, table: Table[R], key: _Key) -> R | None:
         result: R | None = self._data(table).rows.get(tuple(key))
@@ -147,6 +152,8 @@ class _MemoryUnitOfWork:
 
 class MemoryStore:
     """Keeps everything in this process's memory; transactions are real (rollback undoes all)."""
+
+    capabilities = Capabilities()
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -1,12 +1,18 @@
-"""The storage protocol: a unit of work over a few declared tables.
+"""The storage protocol: a unit of work over a few declared tables, and lock scopes.
 
 A host that wants the library on its own database implements `Store` and `UnitOfWork` for the
 tables in `TABLES` and runs `jobslot_core.testing.StorageContract` against it. The domain never
 sees SQL: each table declares its primary key, its secondary indexes and whether it is an
 append-only log whose `seq` the store assigns.
+
+Concurrency is stated, not assumed: every write command first names the consistency scopes it
+touches (`wallet_scope`, `mek_scope`, `ADMIN_SCOPE`) with `UnitOfWork.lock`; two units of work
+holding a common scope never interleave, and a store may run units of work on disjoint scopes at
+once (`Capabilities.parallel_scopes`). docs/storage.md ("Concurrency") says which scope
+protects which invariant.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
@@ -15,6 +21,7 @@ from .. import model
 
 __all__ = [
     "ACTIVE_BUFFS",
+    "ADMIN_SCOPE",
     "BALANCES",
     "CATALOGS",
     "CURSORS",
@@ -33,18 +40,59 @@ __all__ = [
     "TABLES",
     "WALLET_STATS",
     "WALLET_TOTALS",
+    "Capabilities",
     "Cursor",
     "DuplicateKey",
     "Store",
     "Table",
     "UnitOfWork",
+    "mek_scope",
+    "wallet_scope",
 ]
 
 R = TypeVar("R")
 
 
 class DuplicateKey(Exception):
-    """`insert` found a record with the same primary key (the store changed nothing)."""
+    """`insert` found a record with the same primary key (the store changed nothing).
+
+    Never reaches a host: the service turns one escaping a command into a retry (an insert race
+    between two processes) or into a typed refusal.
+    """
+
+
+ADMIN_SCOPE = "admin"
+"""The scope of catalog versions, offer secrets and other admin state."""
+
+
+def wallet_scope(wallet: str) -> str:
+    """The scope of one wallet: its balances, ledger, slots, stats, totals and its commands'
+    idempotency keys."""
+    return "wallet:" + wallet
+
+
+def mek_scope(mek_id: str) -> str:
+    """The scope of one Mek: its owner and availability, its slot, progressions, offers and
+    buffs."""
+    return "mek:" + mek_id
+
+
+@attrs.frozen
+class Capabilities:
+    """What a store says about its own concurrency; the contract tests what it claims.
+
+    - `parallel_scopes`: write units of work on disjoint scopes run at the same time (else
+      writers take turns, which is always correct).
+    - `shared_by_processes`: several processes (each with its own store object) may share the
+      data, and every guarantee holds across them.
+    - `commit_outcome_can_be_unknown`: `commit()` may raise `CommitOutcomeUnknown` (a network
+      store whose connection drops during COMMIT); the service then writes a record in every
+      write unit of work so it can tell afterwards whether the commit happened.
+    """
+
+    parallel_scopes: bool = False
+    shared_by_processes: bool = False
+    commit_outcome_can_be_unknown: bool = False
 
 
 @attrs.frozen
@@ -109,7 +157,7 @@ BALANCES = Table("balances", model.Balance, ("wallet", "currency"))
 LEDGER = Table("ledger", model.LedgerEntry, ("seq",), (("wallet", "currency"),), log=True)
 EVENTS = Table("events", model.Event, ("seq",), log=True)
 CURSORS = Table("cursors", Cursor, ("consumer",))
-IDEMPOTENCY = Table("idempotency", model.IdempotencyRecord, ("key",), (("at_ms",),))
+IDEMPOTENCY = Table("idempotency", model.IdempotencyRecord, ("scope", "key"), (("at_ms",),))
 CATALOGS = Table("catalogs", model.CatalogVersion, ("seq",), (("fingerprint",),), log=True)
 SECRETS = Table("secrets", model.OfferSecret, ("secret_id",))
 
@@ -125,8 +173,16 @@ class UnitOfWork(Protocol):
     """One transaction. Nothing is visible to others until `commit`; leaving the `with` block
     without committing rolls back every change.
 
-    Raises `jobslot_core.errors.StorageError` (or a subclass) for driver failures.
+    Raises `jobslot_core.errors.StorageError` (or a subclass) for driver failures, and
+    `ConcurrencyConflict` where a concurrent unit of work got in the way (the caller reruns).
     """
+
+    def lock(self, scopes: Iterable[str]) -> None:
+        """Hold these scopes until the unit of work ends: no other write unit of work holding
+        one of them runs meanwhile. Called before reading what they protect; a second call
+        adds scopes (the store may then raise `ConcurrencyConflict` rather than deadlock). A
+        no-op where write units of work already take turns (SQLite, MemoryStore)."""
+        ...
 
     def get(self, table: Table[R], key: tuple[Any, ...]) -> R | None:
         """The record with this primary key, or None."""
@@ -158,7 +214,10 @@ class UnitOfWork(Protocol):
         """Log records with `seq > after` (and `where`), in `seq` order, at most `limit`."""
         ...
 
-    def commit(self) -> None: ...
+    def commit(self) -> None:
+        """Make every change visible at once. Raises `CommitOutcomeUnknown` only when
+        `Capabilities.commit_outcome_can_be_unknown`."""
+        ...
 
     def rollback(self) -> None: ...
 
@@ -170,9 +229,12 @@ class UnitOfWork(Protocol):
 class Store(Protocol):
     """A place to keep the game's state.
 
-    `unit_of_work(write=True)` starts a transaction that serialises with other writers (also
-    across processes, for stores that several processes share); `write=False` may share.
+    `unit_of_work(write=True)` starts a transaction that serialises with every other writer
+    holding one of the scopes it `lock`s (also across processes, for stores that several
+    processes share); `write=False` reads one consistent snapshot beside the writers.
     """
+
+    capabilities: Capabilities
 
     def unit_of_work(self, *, write: bool = True) -> UnitOfWork: ...
 

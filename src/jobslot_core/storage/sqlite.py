@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -30,7 +30,7 @@ import cattrs
 
 from ..errors import CorruptStore, InvalidArgument, StorageError, UnsupportedSchema
 from ..serialization import make_converter
-from .protocol import TABLES, DuplicateKey, Table
+from .protocol import IDEMPOTENCY, TABLES, Capabilities, DuplicateKey, Table
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -90,7 +90,26 @@ def _migrate_1(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1,)
+def _migrate_2(conn: sqlite3.Connection) -> None:
+    """Version 2: idempotency keys belong to a scope (decision 23). A stored key moves to the
+    scope its command acted in: the Mek for `transfer_mek` and `set_mek_available`, else the
+    wallet its result names."""
+    conn.execute(f"DROP INDEX IF EXISTS {_q(_index_name(IDEMPOTENCY, ('at_ms',)))}")
+    conn.execute("ALTER TABLE idempotency RENAME TO idempotency_v1")
+    for statement in _create_table_sql(IDEMPOTENCY):
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO idempotency (scope, key, at_ms, doc)"
+        " SELECT scope, key, at_ms, json_set(doc, '$.scope', scope) FROM ("
+        "  SELECT CASE WHEN json_extract(doc, '$.command') IN ('transfer_mek', 'set_mek_available')"
+        "   THEN 'mek:' || json_extract(doc, '$.result.mek_id')"
+        "   ELSE 'wallet:' || json_extract(doc, '$.result.wallet') END AS scope,"
+        "  key, at_ms, doc FROM idempotency_v1)"
+    )
+    conn.execute("DROP TABLE idempotency_v1")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1, _migrate_2)
 """`MIGRATIONS[i]` takes a database from schema version `i` to `i + 1`, inside one transaction.
 
 Adding a table, an index or an index column to `TABLES` needs no migration: opening creates what
@@ -232,6 +251,11 @@ class _SQLiteUnitOfWork:
 
     # -- the protocol --------------------------------------------------------------------------
 
+    def lock(self, scopes: Iterable[str]) -> None:
+        """A no-op: `BEGIN IMMEDIATE` already made this the only writer."""
+        if not self._open:
+            raise _closed_error()
+
     def get(self, table: Table[R], key: _Key) -> R | None:
         row = self._exec(self._store._sql[table.name].get, tuple(key)).fetchone()
         return None if row is None else self._decode(table, row[0])
@@ -336,6 +360,7 @@ class SQLiteStore:
         self._timeout_s = float(timeout_s)
         self._synchronous = synchronous.upper()
         self._memory = self.path == ":memory:" or self.path == ""
+        self.capabilities = Capabilities(shared_by_processes=not self._memory)
         converter = make_converter()
         # Hooks looked up once per table and store (decoding is the hot path of every read), on
         # first use: generating all of them up front would double the cost of opening.

@@ -104,7 +104,7 @@ _SAMPLES: dict[str, Any] = {
     ),
     "cursors": p.Cursor("mirror-ß", 42),
     "idempotency": model.IdempotencyRecord(
-        "key-∆", "select_buff", "sha256:ab", "SelectionResult",
+        "wallet:wallet-ä", "key-∆", "select_buff", "sha256:ab", "SelectionResult",
         {"offer_id": "offer-1", "values": [0.1, 1e-7, 2.5], "ok": None}, 1_700_000_000_999,
     ),
     "catalogs": model.CatalogVersion(
