@@ -2,20 +2,20 @@
 (decision 12). Every edit publishes a new catalog version; offers and history keep theirs."""
 
 import hmac
-import json
 from collections.abc import Callable
 from typing import TypeVar
 
 import attrs
 
 from .catalog import BuffRange, Catalog, JobType, Policies, RngConfig
-from .catalog_io import loads_catalog
 from .clock import Clock, SystemClock
 from .engine import commitment, make_offer
 from .errors import InvalidArgument, UnknownOffer, UnknownSecret
-from .model import CatalogVersion, Event, OfferSecret
-from .service import publish_catalog, read_clock
-from .storage.protocol import CATALOGS, EVENTS, IDEMPOTENCY, OFFERS, SECRETS, Store, UnitOfWork
+from .model import CatalogVersion, Offer, OfferSecret
+from .service._context import Context, Pending
+from .service._runner import RetryPolicy, Runner
+from .service.catalogs import load_version, publish_catalog
+from .storage.protocol import ADMIN_SCOPE, CATALOGS, IDEMPOTENCY, OFFERS, SECRETS, Store
 
 __all__ = ["Admin"]
 
@@ -23,17 +23,21 @@ T = TypeVar("T")
 
 
 class Admin:
-    """Publish and edit the catalog, manage offer secrets, purge old idempotency keys."""
+    """Publish and edit the catalog, manage offer secrets, purge old idempotency keys.
 
-    def __init__(self, store: Store, *, clock: Clock | None = None) -> None:
-        self._store = store
-        self._clock: Clock = clock or SystemClock()
+    Admin commands run in the admin scope, one at a time across every process, and are retried
+    on concurrency conflicts like the game's commands.
+    """
 
-    def _write(self, body: Callable[[UnitOfWork, int], T]) -> T:
-        with self._store.unit_of_work() as uow:
-            result = body(uow, read_clock(self._clock))
-            uow.commit()
-            return result
+    def __init__(
+        self, store: Store, *, clock: Clock | None = None, retry: RetryPolicy | None = None
+    ) -> None:
+        self._runner = Runner(store, clock or SystemClock(), retry=retry)
+
+    def _write(
+        self, command: str, result_type: type[T], body: Callable[[Context], T | Pending[T]]
+    ) -> T:
+        return self._runner.write(command, {}, None, result_type, body, scope=ADMIN_SCOPE)
 
     # -- catalog ----------------------------------------------------------------------------
 
@@ -41,23 +45,22 @@ class Admin:
         """Make `catalog` the current version (no new version when nothing changed)."""
         if not isinstance(catalog, Catalog):
             raise InvalidArgument("catalog", type(catalog).__name__, "must be a Catalog")
-        return self._write(lambda uow, now: publish_catalog(uow, catalog, now))
+        return self._write("publish", CatalogVersion, lambda ctx: publish_catalog(ctx, catalog))
 
     def catalog(self, version: int | None = None) -> Catalog:
         """The current catalog, or the one published as `version`."""
-        with self._store.unit_of_work(write=False) as uow:
-            return _load(uow, version)
+        return self._runner.read(lambda ctx: load_version(ctx.uow, version))
 
     def versions(self) -> tuple[CatalogVersion, ...]:
         """Every published version, oldest first."""
-        with self._store.unit_of_work(write=False) as uow:
-            return tuple(uow.scan(CATALOGS))
+        return self._runner.read(lambda ctx: tuple(ctx.uow.scan(CATALOGS)))
 
     def _edit(self, change: Callable[[Catalog], Catalog]) -> CatalogVersion:
-        def body(uow: UnitOfWork, now: int) -> CatalogVersion:
-            return publish_catalog(uow, change(_load(uow, None)), now)
-
-        return self._write(body)
+        return self._write(
+            "edit",
+            CatalogVersion,
+            lambda ctx: publish_catalog(ctx, change(load_version(ctx.uow, None))),
+        )
 
     def set_buff_range(self, cell: BuffRange) -> CatalogVersion:
         """Replace the cell with the same buff, tier and level range (or add it)."""
@@ -91,25 +94,24 @@ class Admin:
 
     def secrets(self) -> tuple[OfferSecret, ...]:
         """Every registered secret: its commitment, and the secret itself once revealed."""
-        with self._store.unit_of_work(write=False) as uow:
-            return tuple(uow.find(SECRETS))
+        return self._runner.read(lambda ctx: tuple(ctx.uow.find(SECRETS)))
 
     def register_secret(self, secret_id: str, commitment_hex: str) -> OfferSecret:
         """Publish a commitment (SHA-256 hex) before the secret is used."""
 
-        def body(uow: UnitOfWork, now: int) -> OfferSecret:
-            known = uow.get(SECRETS, (secret_id,))
+        def body(ctx: Context) -> OfferSecret:
+            known = ctx.uow.get(SECRETS, (secret_id,))
             if known is not None:
                 if known.commitment != commitment_hex:
                     raise UnknownSecret(
                         "secret_id", secret_id, "is registered with another commitment"
                     )
                 return known
-            record = OfferSecret(secret_id, commitment_hex, now)
-            uow.insert(SECRETS, record)
+            record = OfferSecret(secret_id, commitment_hex, ctx.now)
+            ctx.uow.insert(SECRETS, record)
             return record
 
-        return self._write(body)
+        return self._write("register_secret", OfferSecret, body)
 
     def retire_secret(self, secret_id: str) -> OfferSecret:
         """Stop every service from making new offers under this secret (rotate to a new one).
@@ -117,27 +119,25 @@ class Admin:
         Offers already made stay valid and selectable.
         """
 
-        def body(uow: UnitOfWork, now: int) -> OfferSecret:
-            known = uow.get(SECRETS, (secret_id,))
+        def body(ctx: Context) -> OfferSecret:
+            known = ctx.uow.get(SECRETS, (secret_id,))
             if known is None:
                 raise UnknownSecret("secret_id", secret_id, "is not registered")
             if known.retired_at_ms is not None:
                 return known
-            record = attrs.evolve(known, retired_at_ms=now)
-            uow.put(SECRETS, record)
-            uow.append(
-                EVENTS, lambda seq: Event(seq, "SecretRetired", None, now, {"secret_id": secret_id})
-            )
+            record = attrs.evolve(known, retired_at_ms=ctx.now)
+            ctx.uow.put(SECRETS, record)
+            ctx.emit("SecretRetired", None, secret_id=secret_id)
             return record
 
-        return self._write(body)
+        return self._write("retire_secret", OfferSecret, body)
 
     def reveal_secret(self, secret_id: str, secret: bytes) -> OfferSecret:
         """Publish a secret so players can recompute its offers (decision 19); it is retired too,
         so no new offer uses it."""
 
-        def body(uow: UnitOfWork, now: int) -> OfferSecret:
-            known = uow.get(SECRETS, (secret_id,))
+        def body(ctx: Context) -> OfferSecret:
+            known = ctx.uow.get(SECRETS, (secret_id,))
             if known is None:
                 raise UnknownSecret("secret_id", secret_id, "is not registered")
             if not hmac.compare_digest(known.commitment, commitment(secret)):
@@ -146,28 +146,29 @@ class Admin:
                 )
             if known.revealed_hex is not None:
                 return known
+            now = ctx.now
             record = attrs.evolve(
                 known,
                 revealed_hex=secret.hex(),
                 revealed_at_ms=now,
                 retired_at_ms=known.retired_at_ms if known.retired_at_ms is not None else now,
             )
-            uow.put(SECRETS, record)
-            uow.append(
-                EVENTS,
-                lambda seq: Event(seq, "SecretRevealed", None, now, {"secret_id": secret_id}),
-            )
+            ctx.uow.put(SECRETS, record)
+            ctx.emit("SecretRevealed", None, secret_id=secret_id)
             return record
 
-        return self._write(body)
+        return self._write("reveal_secret", OfferSecret, body)
 
     def verify_offer(self, offer_id: str, secret: bytes) -> bool:
         """Recompute a stored offer from its secret and context: True when every choice matches."""
-        with self._store.unit_of_work(write=False) as uow:
-            offer = uow.get(OFFERS, (offer_id,))
+
+        def body(ctx: Context) -> tuple[Offer, Catalog]:
+            offer = ctx.uow.get(OFFERS, (offer_id,))
             if offer is None:
                 raise UnknownOffer("offer_id", offer_id, "no such offer")
-            catalog = _load(uow, offer.catalog_version)
+            return offer, load_version(ctx.uow, offer.catalog_version)
+
+        offer, catalog = self._runner.read(body)
         draft = make_offer(
             catalog,
             secret=secret,
@@ -187,23 +188,11 @@ class Admin:
 
         Keys are kept until purged: a retry after the purge runs the command again.
         """
-        with self._store.unit_of_work() as uow:
-            old = [r for r in uow.find(IDEMPOTENCY) if r.at_ms < older_than_ms]
+
+        def body(ctx: Context) -> int:
+            old = [r for r in ctx.uow.find(IDEMPOTENCY) if r.at_ms < older_than_ms]
             for record in old:
-                uow.delete(IDEMPOTENCY, (record.scope, record.key))
-            uow.commit()
+                ctx.uow.delete(IDEMPOTENCY, (record.scope, record.key))
             return len(old)
 
-
-def _load(uow: UnitOfWork, version: int | None) -> Catalog:
-    if version is None:
-        versions = uow.scan(CATALOGS)
-        if not versions:
-            raise InvalidArgument("catalog", None, "no catalog has been published")
-        record = versions[-1]
-    else:
-        found = uow.get(CATALOGS, (version,))
-        if found is None:
-            raise InvalidArgument("version", version, "is not a published catalog version")
-        record = found
-    return loads_catalog(json.dumps(record.catalog), format="json")
+        return self._write("purge_idempotency", int, body)

@@ -44,6 +44,7 @@ __all__ = [
     "PolicyRefused",
     "PrestigeNotReady",
     "Refused",
+    "SlotEmpty",
     "SlotLocked",
     "SlotNotPurchased",
     "StorageError",
@@ -187,9 +188,15 @@ class JobLocked(Refused):
 
 
 class MekBusy(Refused):
-    """The Mek (or the slot) is already occupied, or the slot has no Mek to take out."""
+    """The Mek (or the slot) is already occupied."""
 
     code = "mek_busy"
+
+
+class SlotEmpty(Refused):
+    """The slot has no Mek to take out."""
+
+    code = "slot_empty"
 
 
 class MekUnavailable(Refused):

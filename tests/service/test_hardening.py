@@ -30,7 +30,7 @@ def test_a_clock_that_is_not_integer_milliseconds_is_refused(started: World) -> 
     """A fractional clock value is refused before anything is written."""
     clock = _Clock(2_000_000.5)
     game = JobSlots(started.store, None, secret=SECRET, secret_id=SECRET_ID, clock=started.clock)
-    game._clock = clock  # type: ignore[assignment]
+    game._runner.clock = clock  # type: ignore[assignment]
     started.refused(InvalidArgument, "clock.now_ms", 2_000_000.5, game.unslot_mek, "w1", 1)
 
 

@@ -1,6 +1,13 @@
 """Meks: registration, transfer between wallets (decision 13) and availability (decision 17)."""
 
-from jobslot_core.errors import InvalidArgument, MekBusy, MekUnavailable, NotOwned, UnknownMek
+from jobslot_core.errors import (
+    AlreadyExists,
+    InvalidArgument,
+    MekBusy,
+    MekUnavailable,
+    NotOwned,
+    UnknownMek,
+)
 from jobslot_core.model import Mek
 from jobslot_core.storage.protocol import OWNERSHIPS
 
@@ -15,7 +22,7 @@ def test_register_stores_the_mek_with_its_owner(world):
 def test_register_twice_is_refused(world):
     """A second registration of the same Mek id (any wallet) is refused."""
     world.game.register_mek("w1", "m1")
-    world.refused(InvalidArgument, "mek_id", "m1", world.game.register_mek, "w2", "m1")
+    world.refused(AlreadyExists, "mek_id", "m1", world.game.register_mek, "w2", "m1")
 
 
 def test_register_refuses_a_blank_wallet(world):
@@ -74,7 +81,7 @@ def test_transfer_keeps_both_owners_in_history(started):
 
 def test_transfer_to_the_current_owner_is_refused(started):
     """Transferring a Mek to the wallet that already owns it is refused."""
-    started.refused(InvalidArgument, "to_wallet", "w1", started.game.transfer_mek, "m1", "w1")
+    started.refused(AlreadyExists, "to_wallet", "w1", started.game.transfer_mek, "m1", "w1")
 
 
 def test_transfer_of_an_unknown_mek_is_refused(world):

@@ -5,11 +5,12 @@ import pytest
 
 from jobslot_core.catalog import Cost, JobChangeMode
 from jobslot_core.errors import (
+    AlreadyExists,
     InsufficientFunds,
-    InvalidArgument,
     JobLocked,
     MekBusy,
     NotOwned,
+    SlotEmpty,
     SlotLocked,
     SlotNotPurchased,
     UnknownJob,
@@ -81,7 +82,7 @@ def test_out_of_order_unlock_is_refused(world):
 def test_unlocking_an_unlocked_slot_is_refused(world):
     """Slot 1 cannot be unlocked twice."""
     world.game.unlock_slot("w1", 1)
-    world.refused(InvalidArgument, "slot_number", 1, world.game.unlock_slot, "w1", 1)
+    world.refused(AlreadyExists, "slot_number", 1, world.game.unlock_slot, "w1", 1)
 
 
 def test_player_slots_shows_the_next_cost(world):
@@ -320,4 +321,4 @@ def test_reassign_resumes_tenure(started):
 def test_unslot_an_empty_slot_is_refused(started):
     """Unslotting a slot that has no Mek is refused."""
     started.game.unslot_mek("w1", 1)
-    started.refused(InvalidArgument, "slot_number", 1, started.game.unslot_mek, "w1", 1)
+    started.refused(SlotEmpty, "slot_number", 1, started.game.unslot_mek, "w1", 1)

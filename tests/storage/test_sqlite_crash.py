@@ -70,7 +70,8 @@ def crash_once(path: str, iteration: int, rng: random.Random) -> Crash:
     with SQLiteStore(path) as store:
         problems = audit(store)
         with store.unit_of_work(write=False) as uow:
-            missing = tuple(k for k in acknowledged if uow.get(IDEMPOTENCY, ("", k)) is None)
+            stored = {r.key for r in uow.find(IDEMPOTENCY)}
+        missing = tuple(k for k in acknowledged if k not in stored)
     conn = sqlite3.connect(path)
     try:
         integrity = "; ".join(r[0] for r in conn.execute("PRAGMA integrity_check"))

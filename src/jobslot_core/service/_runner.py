@@ -1,0 +1,191 @@
+"""The runner: the one place a transaction starts.
+
+A write command runs as: open a write unit of work, lock its scopes, read the clock, look up its
+idempotency record, run the body, append the buffered log records, record the result, commit. A
+`ConcurrencyConflict` (or a `DuplicateKey` escaping the body: an insert race) reruns the whole
+command after a jittered backoff, with the clock read again, a bounded number of times; a refusal
+is never retried. A commit whose outcome is unknown is settled by running the command again under
+the same idempotency key: the rerun waits for the scopes the first attempt held, then finds that
+attempt's record if it committed (and returns its result) or runs afresh if it did not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import attrs
+
+from ..catalog import Catalog
+from ..clock import Clock
+from ..errors import CommitOutcomeUnknown, ConcurrencyConflict, IdempotencyConflict, InvalidArgument
+from ..model import IdempotencyRecord
+from ..serialization import from_dict, to_dict
+from ..storage.protocol import IDEMPOTENCY, DuplicateKey, Store, UnitOfWork
+from ._context import Context, Pending, check_id
+
+__all__ = ["RetryPolicy", "Runner", "read_clock"]
+
+R = TypeVar("R")
+
+
+def read_clock(clock: Clock) -> int:
+    """The clock's time, refused unless it is integer milliseconds (decision 11)."""
+    now = clock.now_ms()
+    if type(now) is not int or now < 0:
+        raise InvalidArgument("clock.now_ms", now, "a clock returns integer milliseconds >= 0")
+    return now
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How often a command meeting a concurrency conflict runs again, and how long it waits:
+    a random delay up to `first_delay_s * 2**n`, capped at `max_delay_s` (full jitter)."""
+
+    attempts: int = 12
+    first_delay_s: float = 0.001
+    max_delay_s: float = 0.1
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
+            raise InvalidArgument("retry.attempts", self.attempts, "must be an integer >= 1")
+        if self.attempts < 1:
+            raise InvalidArgument("retry.attempts", self.attempts, "must be an integer >= 1")
+        for name in ("first_delay_s", "max_delay_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 60:
+                raise InvalidArgument(f"retry.{name}", value, "must be seconds in [0, 60)")
+
+
+Body = Callable[[Context], "R | Pending[R]"]
+Current = Callable[[UnitOfWork], tuple[int, Catalog]]
+
+
+def _no_catalog(uow: UnitOfWork) -> tuple[int, Catalog]:
+    raise RuntimeError("this runner has no catalog")
+
+
+class Runner:
+    """Runs commands and queries against one store with one clock."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        retry: RetryPolicy | None = None,
+        current: Current = _no_catalog,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.retry = retry or RetryPolicy()
+        self.current = current
+        self._markers = store.capabilities.commit_outcome_can_be_unknown
+        self._random = random.Random()
+
+    def write(
+        self,
+        command: str,
+        args: dict[str, Any],
+        key: str | None,
+        result_type: type[R],
+        body: Callable[[Context], R | Pending[R]],
+        *,
+        scope: str,
+        also: Iterable[str] | Callable[[UnitOfWork], Iterable[str]] = (),
+    ) -> R:
+        """Run `body` as one command, idempotent under (`scope`, `key`).
+
+        `scope` (the wallet, Mek or admin scope the command acts in) is locked and holds the
+        idempotency record; `also` names further scopes, or computes them from a first read (the
+        owner of a Mek); the body checks with `ctx.require_scope` that what it then reads is
+        still theirs.
+        """
+        if key is not None:
+            check_id("idempotency_key", key)
+        elif self._markers:
+            # A record in the same transaction, so an unknown commit outcome can be settled.
+            key = "~" + uuid.uuid4().hex
+        fingerprint = hashlib.sha256(
+            json.dumps([command, args], sort_keys=True, default=str).encode()
+        ).hexdigest()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(command, key, fingerprint, result_type, body, scope, also)
+            except (ConcurrencyConflict, CommitOutcomeUnknown) as e:
+                if attempt >= self.retry.attempts:
+                    if isinstance(e, ConcurrencyConflict):
+                        raise
+                    raise ConcurrencyConflict(
+                        "commit", command, f"outcome unknown after {attempt} attempts"
+                    ) from e
+                self._backoff(attempt)
+
+    def _attempt(
+        self,
+        command: str,
+        key: str | None,
+        fingerprint: str,
+        result_type: type[R],
+        body: Callable[[Context], R | Pending[R]],
+        scope: str,
+        also: Iterable[str] | Callable[[UnitOfWork], Iterable[str]],
+    ) -> R:
+        with self.store.unit_of_work() as uow:
+            scopes = {scope, *(also(uow) if callable(also) else also)}
+            uow.lock(sorted(scopes))
+            now = read_clock(self.clock)
+            if key is not None:
+                done = uow.get(IDEMPOTENCY, (scope, key))
+                if done is not None:
+                    if done.command != command or done.fingerprint != fingerprint:
+                        raise IdempotencyConflict(
+                            "idempotency_key",
+                            key,
+                            f"was used for {done.command} with other arguments",
+                        )
+                    return from_dict(result_type, done.result)
+            ctx = Context(uow, now, self.current, frozenset(scopes))
+            ctx.reference = (
+                key if key is not None and not key.startswith("~") else f"{command}@{now}"
+            )
+            try:
+                outcome = body(ctx)
+                ctx.flush()
+            except DuplicateKey as e:
+                raise ConcurrencyConflict("insert", str(e), "raced with another command") from e
+            result: R = outcome.record if isinstance(outcome, Pending) else outcome
+            if key is not None:
+                record = IdempotencyRecord(
+                    scope, key, command, fingerprint, result_type.__name__, to_dict(result), now
+                )
+                try:
+                    uow.insert(IDEMPOTENCY, record)
+                except DuplicateKey as e:
+                    raise ConcurrencyConflict("idempotency_key", key, "raced") from e
+            uow.commit()
+            return result
+
+    def _backoff(self, attempt: int) -> None:
+        cap = min(self.retry.max_delay_s, self.retry.first_delay_s * 2**attempt)
+        time.sleep(self._random.uniform(0, cap))
+
+    def read(self, body: Callable[[Context], R]) -> R:
+        """Run a query in a read unit of work (one snapshot); retried like a command."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self.store.unit_of_work(write=False) as uow:
+                    return body(Context(uow, read_clock(self.clock), self.current))
+            except ConcurrencyConflict:
+                if attempt >= self.retry.attempts:
+                    raise
+                self._backoff(attempt)
