@@ -120,8 +120,25 @@ def audit_uow(uow: UnitOfWork) -> tuple[str, ...]:
     if kinds["SlotUnlocked"] != len(slots):
         add(f"{kinds['SlotUnlocked']} SlotUnlocked events for {len(slots)} slots")
 
-    # Totals projections match the buffs.
+    # Write skew (what lock scopes protect): a Mek works at most one slot, an unavailable Mek
+    # works none, and a slot's Mek belongs to the slot's wallet.
     meks = {m.mek_id: m for m in uow.find(MEKS)}
+    working = Counter(s.mek_id for s in slots if s.mek_id is not None)
+    for mek_id, count in sorted(working.items()):
+        if count > 1:
+            add(f"Mek {mek_id} works {count} slots")
+    for s in slots:
+        if s.mek_id is None:
+            continue
+        worker = meks.get(s.mek_id)
+        if worker is None:
+            add(f"slot {s.wallet}/{s.slot_number} holds unregistered Mek {s.mek_id}")
+        elif not worker.available:
+            add(f"unavailable Mek {s.mek_id} works slot {s.wallet}/{s.slot_number}")
+        elif worker.wallet != s.wallet:
+            add(f"Mek {s.mek_id} of wallet {worker.wallet} works slot {s.wallet}/{s.slot_number}")
+
+    # Totals projections match the buffs.
     if kinds["MekRegistered"] != len(meks):
         add(f"{kinds['MekRegistered']} MekRegistered events for {len(meks)} Meks")
     by_mek: dict[str, list[ActiveBuff]] = defaultdict(list)

@@ -1,6 +1,6 @@
-"""Fixtures for the service scenario tests: a game on MemoryStore + ManualClock built from
-examples/catalog.toml, catalog variants for other policies, a whole-store snapshot, and a
-teardown that requires `audit(store) == ()` after every test."""
+"""Fixtures for the service scenario tests: a game on every store (MemoryStore, a SQLite file) +
+ManualClock built from examples/catalog.toml, catalog variants for other policies, a whole-store
+snapshot, and a teardown that requires `audit(store) == ()` after every test."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from jobslot_core.catalog import (
 from jobslot_core.engine import BuffChoice
 from jobslot_core.errors import JobSlotError
 from jobslot_core.model import Offer
-from jobslot_core.storage import MemoryStore
+from jobslot_core.storage import MemoryStore, SQLiteStore, Store
 from jobslot_core.storage.protocol import TABLES
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.toml"
@@ -32,7 +32,14 @@ SECRET = b"scenario secret"
 SECRET_ID = "s1"
 
 
-def snapshot(store: MemoryStore) -> dict[str, list[Any]]:
+STORES: dict[str, Callable[[Path], Store]] = {
+    "memory": lambda path: MemoryStore(),
+    "sqlite": lambda path: SQLiteStore(path / "game.db"),
+}
+"""Every store the scenarios run on, by name (a factory given a fresh directory)."""
+
+
+def snapshot(store: Store) -> dict[str, list[Any]]:
     """Every record of every table: `find` for normal tables, `scan` for log tables."""
     with store.unit_of_work(write=False) as uow:
         return {t.name: list(uow.scan(t) if t.log else uow.find(t)) for t in TABLES}
@@ -78,7 +85,7 @@ def permanent(choice: BuffChoice) -> bool:
 class World:
     """One game under test, with helpers that drive it the way a host would."""
 
-    store: MemoryStore
+    store: Store
     clock: ManualClock
     game: JobSlots
     admin: Admin
@@ -159,14 +166,23 @@ def catalog() -> Catalog:
     return load_catalog(EXAMPLE)
 
 
+@pytest.fixture(params=sorted(STORES))
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """The name of the store each scenario runs on (every test runs on each)."""
+    kind: str = request.param
+    return kind
+
+
 @pytest.fixture
-def make_world(catalog: Catalog) -> Iterator[Callable[..., World]]:
+def make_world(
+    catalog: Catalog, store_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., World]]:
     """Build games on fresh stores; every store must pass `audit` when the test ends."""
     worlds: list[World] = []
 
     def make(cat: Catalog | None = None, *, start_ms: int = 1_000_000) -> World:
         cat = cat or catalog
-        store = MemoryStore()
+        store = STORES[store_kind](tmp_path_factory.mktemp(store_kind))
         clock = ManualClock(start_ms=start_ms)
         game = JobSlots(store, cat, secret=SECRET, secret_id=SECRET_ID, clock=clock)
         world = World(store, clock, game, Admin(store, clock=clock), cat)
@@ -176,6 +192,7 @@ def make_world(catalog: Catalog) -> Iterator[Callable[..., World]]:
     yield make
     for world in worlds:
         assert audit(world.store) == ()
+        world.store.close()
 
 
 @pytest.fixture
