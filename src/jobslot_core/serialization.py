@@ -8,6 +8,8 @@ Wire-format choices (the converter's contract with hosts):
 - Integers stay integers. Structuring is strict: a bool is not an int, a float with a fraction is
   not an int, a string is not a number; whole floats (``3.0``) are accepted for ints.
 - Floats accept ints (``1`` -> ``1.0``).
+- Errors (`JobSlotError`) become `{code, field, value, message}`; a value that is not JSON data
+  becomes its `repr`.
 - Nothing is global: `make_converter()` builds a fresh converter; `to_dict` / `from_dict` use one
   built lazily on first call.
 """
@@ -21,6 +23,8 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 import cattrs
+
+from .errors import JobSlotError
 
 __all__ = ["from_dict", "make_converter", "to_dict"]
 
@@ -90,8 +94,32 @@ def _default() -> cattrs.Converter:
     return make_converter()
 
 
+def _json_safe(value: Any) -> Any:
+    """`value` as JSON data: numbers, strings, booleans, None, lists and string-keyed dicts pass
+    (tuples become lists, non-finite floats and everything else their `repr`)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return repr(value)
+
+
 def to_dict(obj: Any) -> Any:
-    """Unstructure an entity or result into plain JSON-safe data."""
+    """Unstructure an entity or result into plain JSON-safe data.
+
+    A `JobSlotError` becomes `{"code", "field", "value", "message"}`, for a host to send as it is.
+    """
+    if isinstance(obj, JobSlotError):
+        return {
+            "code": obj.code,
+            "field": obj.field,
+            "value": _json_safe(obj.value),
+            "message": str(obj),
+        }
     return _default().unstructure(obj)
 
 
