@@ -127,16 +127,17 @@ def audit_uow(uow: UnitOfWork) -> tuple[str, ...]:
     for mek_id, count in sorted(working.items()):
         if count > 1:
             add(f"Mek {mek_id} works {count} slots")
-    for s in slots:
-        if s.mek_id is None:
+    for slot in slots:
+        if slot.mek_id is None:
             continue
-        worker = meks.get(s.mek_id)
+        worker = meks.get(slot.mek_id)
+        where = f"{slot.wallet}/{slot.slot_number}"
         if worker is None:
-            add(f"slot {s.wallet}/{s.slot_number} holds unregistered Mek {s.mek_id}")
+            add(f"slot {where} holds unregistered Mek {slot.mek_id}")
         elif not worker.available:
-            add(f"unavailable Mek {s.mek_id} works slot {s.wallet}/{s.slot_number}")
-        elif worker.wallet != s.wallet:
-            add(f"Mek {s.mek_id} of wallet {worker.wallet} works slot {s.wallet}/{s.slot_number}")
+            add(f"unavailable Mek {slot.mek_id} works slot {where}")
+        elif worker.wallet != slot.wallet:
+            add(f"Mek {slot.mek_id} of wallet {worker.wallet} works slot {where}")
 
     # Totals projections match the buffs.
     if kinds["MekRegistered"] != len(meks):

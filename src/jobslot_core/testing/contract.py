@@ -28,8 +28,9 @@ from .. import model
 from ..engine import BuffChoice
 from ..storage import protocol as p
 from ..storage.protocol import TABLES, DuplicateKey, Store, Table
+from ._isolation import IsolationBehaviours, retrying
 
-__all__ = ["StorageContract", "sample_record"]
+__all__ = ["StorageContract", "retrying", "sample_record"]
 
 
 def _choice(buff_key: str, value: float, rarity: str, currency: str | None = None) -> BuffChoice:
@@ -176,8 +177,12 @@ def _event(kind: str, wallet: str | None = "wallet-a") -> Any:
     return lambda seq: model.Event(seq, kind, wallet, 1_000 + seq, {"n": seq})
 
 
-class StorageContract:
-    """Subclass as `Test...`, implement `make_store`; pytest runs every behaviour against it."""
+class StorageContract(IsolationBehaviours):
+    """Subclass as `Test...`, implement `make_store`; pytest runs every behaviour against it.
+
+    Optional hooks: `reopen` (a second store object on the same data), `opener` (a picklable
+    way to open the data in another process) and `break_store` (make the backing store fail).
+    """
 
     def make_store(self, tmp_path: Path) -> Store:
         """A new, empty store (`tmp_path` is a fresh directory for this test)."""
