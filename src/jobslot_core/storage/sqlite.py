@@ -184,19 +184,58 @@ class _Hooks(dict[str, Callable[..., Any]]):
         return hook
 
 
+class _Tails:
+    """What one connection knows of the log tails (the highest committed `seq` per log, or a
+    bound on it) while no other connection commits: `PRAGMA data_version` tells when one did."""
+
+    __slots__ = ("data_version", "exact", "most")
+
+    def __init__(self) -> None:
+        self.data_version = -1
+        self.exact: dict[str, int] = {}
+        self.most: dict[str, int] = {}
+
+    def forget(self, name: str) -> None:
+        self.exact.pop(name, None)
+        self.most.pop(name, None)
+
+
 class _SQLiteUnitOfWork:
-    """One SQLite transaction on a pooled connection; rolls back unless committed."""
+    """One SQLite transaction on a pooled connection; rolls back unless committed.
+
+    A write unit of work is the only writer, so it remembers within itself what it read
+    (`get` of a key it did not write since) and, across units of work on its connection, the log
+    tails while no other connection has committed: no `MAX(seq)` query per log per transaction,
+    and no catalog query when nothing was published.
+    """
 
     def __init__(self, store: SQLiteStore, write: bool) -> None:
         self._store = store
         self._conn = store._acquire()
         self._open = True
         self._next_seq: dict[str, int] = {}
+        self._got: dict[tuple[str, _Key], Any] = {}
+        self._tails: _Tails | None = None
         try:
             self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            if write:
+                tails = store._tails.setdefault(self._conn, _Tails())
+                version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+                if version != tails.data_version:
+                    tails.exact.clear()
+                    tails.most.clear()
+                    tails.data_version = version
+                self._tails = tails
         except sqlite3.Error as e:
             self._close()
             raise _storage_error(store.path, e) from e
+
+    def _wrote(self, table: Table[Any], key: _Key) -> None:
+        self._got.pop((table.name, key), None)
+        if table.log:
+            self._next_seq.pop(table.name, None)
+            if self._tails is not None:
+                self._tails.forget(table.name)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -211,7 +250,15 @@ class _SQLiteUnitOfWork:
     def _row(self, table: Table[Any], record: Any) -> tuple[Any, ...]:
         store = self._store
         data = store._unstructure[table.name](record)
-        return (*(data[c] for c in store._sql[table.name].columns), store._encode(data))
+        doc = store._encode(data)
+        if table.name not in _UNCACHED:
+            # The record written is what this doc decodes to: the next read of it (the offer a
+            # selection reads back, the progression the next pit stop reads) skips decoding.
+            cache = store._records
+            if len(cache) >= _RECORD_CACHE_SIZE:
+                cache.clear()
+            cache[(table.name, doc)] = record
+        return (*(data[c] for c in store._sql[table.name].columns), doc)
 
     def _decode(self, table: Table[R], doc: str) -> R:
         # Records are frozen, so one decoded object can serve every later read of the same doc
@@ -257,8 +304,15 @@ class _SQLiteUnitOfWork:
             raise _closed_error()
 
     def get(self, table: Table[R], key: _Key) -> R | None:
-        row = self._exec(self._store._sql[table.name].get, tuple(key)).fetchone()
-        return None if row is None else self._decode(table, row[0])
+        key = tuple(key)
+        if (table.name, key) in self._got:
+            found: R | None = self._got[(table.name, key)]
+            return found
+        row = self._exec(self._store._sql[table.name].get, key).fetchone()
+        record = None if row is None else self._decode(table, row[0])
+        if table.name not in _UNCACHED:
+            self._got[(table.name, key)] = record
+        return record
 
     def find(self, table: Table[R], **where: Any) -> list[R]:
         query = self._query(table, where, scan=False)
@@ -275,20 +329,22 @@ class _SQLiteUnitOfWork:
             raise DuplicateKey(f"{table.name}{table.key_of(record)}") from e
         except _DRIVER_ERRORS as e:
             raise _storage_error(self._store.path, e) from e
-        self._next_seq.pop(table.name, None)
+        self._wrote(table, table.key_of(record))
 
     def put(self, table: Table[R], record: R) -> None:
         self._exec(self._store._sql[table.name].upsert, self._row(table, record))
-        self._next_seq.pop(table.name, None)
+        self._wrote(table, table.key_of(record))
 
     def delete(self, table: Table[R], key: _Key) -> None:
         self._exec(self._store._sql[table.name].delete, tuple(key))
-        self._next_seq.pop(table.name, None)
+        self._wrote(table, tuple(key))
 
     def append(self, table: Table[R], build: Callable[[int], R]) -> R:
         if not table.log:
             raise ValueError(f"{table.name} is not a log table")
         seq = self._next_seq.get(table.name)
+        if seq is None and self._tails is not None and table.name in self._tails.exact:
+            seq = self._tails.exact[table.name] + 1
         if seq is None:
             seq = int(self._exec(self._store._sql[table.name].max_seq).fetchone()[0]) + 1
         record = build(seq)
@@ -300,8 +356,16 @@ class _SQLiteUnitOfWork:
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
     ) -> list[R]:
         query = self._query(table, where, scan=True)
+        tails, name = self._tails, table.name
+        if tails is not None and not where and name not in self._next_seq:
+            most = tails.most.get(name)
+            if most is not None and after >= most:
+                return []  # nothing was appended since this connection last looked
         rows = self._exec(query, (after, *where.values(), -1 if limit is None else limit))
-        return [self._decode(table, doc) for (doc,) in rows.fetchall()]
+        found = [self._decode(table, doc) for (doc,) in rows.fetchall()]
+        if tails is not None and not where and limit is None and name not in self._next_seq:
+            tails.most[name] = found[-1].seq if found else after
+        return found
 
     def commit(self) -> None:
         if not self._open:
@@ -311,6 +375,9 @@ class _SQLiteUnitOfWork:
         except sqlite3.Error as e:
             self.rollback()
             raise _storage_error(self._store.path, e) from e
+        if self._tails is not None:
+            for name, seq in self._next_seq.items():
+                self._tails.exact[name] = self._tails.most[name] = seq - 1
         self._close()
 
     def rollback(self) -> None:
@@ -374,6 +441,7 @@ class SQLiteStore:
         self._sql = {t.name: _table_sql(t) for t in TABLES}
         self._queries: dict[tuple[str, tuple[str, ...], bool], str] = {}
         self._records: dict[tuple[str, str], Any] = {}
+        self._tails: dict[sqlite3.Connection, _Tails] = {}
         self._pool_lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._every: list[sqlite3.Connection] = []
@@ -576,6 +644,7 @@ class SQLiteStore:
                     # it); abandon them unclosed and open its own.
                     self._idle.clear()
                     self._every.clear()
+                    self._tails.clear()
                     self._pid = os.getpid()
                 conn = self._idle.pop() if self._idle else None
             if conn is None:
@@ -594,6 +663,7 @@ class SQLiteStore:
         with self._pool_lock:
             if broken or self._closed:
                 self._every.remove(conn)
+                self._tails.pop(conn, None)
                 conn.close()
             else:
                 self._idle.append(conn)
