@@ -364,7 +364,7 @@ class _SQLiteUnitOfWork:
         rows = self._exec(query, (after, *where.values(), -1 if limit is None else limit))
         found = [self._decode(table, doc) for (doc,) in rows.fetchall()]
         if tails is not None and not where and limit is None and name not in self._next_seq:
-            tails.most[name] = found[-1].seq if found else after
+            tails.most[name] = table.key_of(found[-1])[0] if found else after
         return found
 
     def commit(self) -> None:
