@@ -30,17 +30,26 @@ class _TableData:
 
     def set(self, key: _Key, record: Any | None) -> None:
         old = self.rows.get(key)
+        if old is not None and record is not None:
+            # A replacement touches only the indexes whose fields changed (most puts change a
+            # count or a time, not the wallet or Mek the record is found by).
+            self.rows[key] = record
+            for fields, index in self.indexes.items():
+                before = tuple(getattr(old, f) for f in fields)
+                after = tuple(getattr(record, f) for f in fields)
+                if before != after:
+                    index[before].discard(key)
+                    index.setdefault(after, set()).add(key)
+            return
         if old is not None:
             for fields, index in self.indexes.items():
-                values = tuple(getattr(old, f) for f in fields)
-                index[values].discard(key)
+                index[tuple(getattr(old, f) for f in fields)].discard(key)
         if record is None:
             self.rows.pop(key, None)
             return
         self.rows[key] = record
         for fields, index in self.indexes.items():
-            values = tuple(getattr(record, f) for f in fields)
-            index.setdefault(values, set()).add(key)
+            index.setdefault(tuple(getattr(record, f) for f in fields), set()).add(key)
 
     def candidates(self, where: dict[str, Any]) -> list[_Key]:
         fields = tuple(where)
