@@ -12,8 +12,7 @@ from .clock import Clock, SystemClock
 from .engine import commitment, make_offer
 from .errors import InvalidArgument, UnknownOffer, UnknownSecret
 from .model import CatalogVersion, Offer, OfferSecret
-from .service._context import Context, Pending
-from .service._runner import RetryPolicy, Runner
+from .service import Context, Pending, RetryPolicy, Runner
 from .service.catalogs import load_version, publish_catalog
 from .storage.protocol import ADMIN_SCOPE, CATALOGS, IDEMPOTENCY, OFFERS, SECRETS, Store
 
