@@ -73,6 +73,8 @@ class Context:
     """One command's view: `uow`, `now`, the current catalog (loaded on first use), the scopes it
     holds, and the buffered log appends."""
 
+    __slots__ = ("_catalog", "_current", "_logs", "now", "reference", "scopes", "uow")
+
     def __init__(
         self,
         uow: UnitOfWork,

@@ -106,14 +106,15 @@ class Runner:
         owner of a Mek); the body checks with `ctx.require_scope` that what it then reads is
         still theirs.
         """
+        fingerprint = ""
         if key is not None:
             check_id("idempotency_key", key)
+            fingerprint = hashlib.sha256(
+                json.dumps([command, args], sort_keys=True, default=str).encode()
+            ).hexdigest()
         elif self._markers:
             # A record in the same transaction, so an unknown commit outcome can be settled.
             key = "~" + uuid.uuid4().hex
-        fingerprint = hashlib.sha256(
-            json.dumps([command, args], sort_keys=True, default=str).encode()
-        ).hexdigest()
         attempt = 0
         while True:
             attempt += 1
