@@ -5,18 +5,29 @@ replays of stored offers under a candidate catalog. Pure domain logic over the r
 
 from ._stats import Summary
 from .career import CAREER_SECRET_ID, CareerReport, Checkpoint, career_secret, simulate_career
+from .compare import CareerShift, Comparison, FieldChange, OfferShift, compare, field_changes
 from .picks import Pick, first, greedy, pick_named, random_pick
+from .replay import ReplayedOffer, ReplayReport, replay
 
 __all__ = [
     "CAREER_SECRET_ID",
     "CareerReport",
+    "CareerShift",
     "Checkpoint",
+    "Comparison",
+    "FieldChange",
+    "OfferShift",
     "Pick",
+    "ReplayReport",
+    "ReplayedOffer",
     "Summary",
     "career_secret",
+    "compare",
+    "field_changes",
     "first",
     "greedy",
     "pick_named",
     "random_pick",
+    "replay",
     "simulate_career",
 ]

@@ -152,7 +152,7 @@ class _Raw:
 
 
 def _check(careers: Any, seed: Any, prestiges: Any) -> None:
-    if isinstance(careers, bool) or not isinstance(careers, int) or not 1 <= careers:
+    if isinstance(careers, bool) or not isinstance(careers, int) or not careers >= 1:
         raise InvalidArgument("careers", careers, "must be an integer >= 1")
     if careers > _MAX_CAREERS:
         raise InvalidArgument("careers", careers, f"must be at most {_MAX_CAREERS}")
@@ -278,7 +278,8 @@ def _index(pick: Pick, offer: OfferDraft) -> int:
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(
         offer.choices
     ):
-        raise InvalidArgument("pick", index, f"must return a choice index 0..{len(offer.choices) - 1}")
+        top = len(offer.choices) - 1
+        raise InvalidArgument("pick", index, f"must return a choice index 0..{top}")
     return index
 
 
@@ -320,6 +321,12 @@ def simulate_career(
     _check(careers, seed, prestiges)
     policy = pick_named(pick)
     raw = _run(catalog, job_key, careers, seed, prestiges, policy)
+    return _report(catalog, job_key, raw, careers, seed, prestiges, policy)
+
+
+def _report(
+    catalog: Catalog, job_key: str, raw: _Raw, careers: int, seed: int, prestiges: int, pick: Pick
+) -> CareerReport:
     job = catalog.job_types[job_key]
     total_picks = sum(raw.picked.values())
     return CareerReport(
@@ -327,7 +334,7 @@ def simulate_career(
         careers=careers,
         seed=seed,
         prestiges=prestiges,
-        pick=pick_name(policy),
+        pick=pick_name(pick),
         checkpoints=raw.checkpoints,
         effects={k: tuple(summarize(c) for c in cols) for k, cols in sorted(raw.effects.items())},
         currencies={

@@ -1,0 +1,255 @@
+"""Two catalogs on identical draws (paired): what the change moves, and not the noise.
+
+Both catalogs see the same offer contexts under the same secret, so every uniform is the same
+and a difference in an offer or a career is caused by the change itself. Identical catalogs
+give no differences at all.
+"""
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from ..catalog import Catalog
+from ..catalog_io import catalog_to_dict
+from ..engine import make_offer
+from ..errors import InvalidArgument, UnknownJob
+from ._stats import Summary, summarize
+from .career import CAREER_SECRET_ID, CareerReport, _check, _report, _run, career_secret
+from .picks import Pick, pick_named
+
+__all__ = ["CareerShift", "Comparison", "FieldChange", "OfferShift", "compare", "field_changes"]
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+@attrs.frozen
+class FieldChange:
+    """One catalog field that differs, by key-based path (None: absent on that side)."""
+
+    path: str
+    before: Any
+    after: Any
+
+
+@attrs.frozen
+class OfferShift:
+    """One pit stop's offers on the same contexts: how many changed, and per buff type the
+    mean value offered before and after (None where the type is not offered)."""
+
+    job_key: str
+    pit_stop: int
+    offers: int
+    changed: int
+    mean_before: Mapping[str, float | None] = attrs.field(converter=_frozen)
+    mean_after: Mapping[str, float | None] = attrs.field(converter=_frozen)
+
+    @property
+    def share_changed(self) -> float:
+        return self.changed / self.offers
+
+
+@attrs.frozen
+class CareerShift:
+    """One effect (or currency) at the end of paired careers: both summaries, the mean of the
+    per-career difference, and the share of careers whose final value moved."""
+
+    job_key: str
+    name: str
+    before: Summary
+    after: Summary
+    mean_delta: float
+    share_changed: float
+
+
+@attrs.frozen
+class Comparison:
+    """What differs between `before` and `after`: fields, offers and career ends.
+
+    `careers` holds each compared job's two career reports (for curves and plots).
+    """
+
+    fields: tuple[FieldChange, ...]
+    offers: tuple[OfferShift, ...]
+    career_shifts: tuple[CareerShift, ...]
+    careers: Mapping[str, tuple[CareerReport, CareerReport]] = attrs.field(converter=_frozen)
+
+    @property
+    def identical(self) -> bool:
+        """No field, offer or career end differs."""
+        return not (self.fields or self.offers or self.career_shifts)
+
+    def format(self) -> str:
+        """A text summary for terminals."""
+        if self.identical:
+            return "no differences"
+        lines = [f"{len(self.fields)} field(s) differ:"]
+        lines += [f"  {c.path}: {c.before!r} -> {c.after!r}" for c in self.fields]
+        lines.append(f"{len(self.offers)} pit stop(s) offer differently:")
+        for o in self.offers:
+            moved = [
+                f"{k} {_num(o.mean_before.get(k))}->{_num(o.mean_after.get(k))}"
+                for k in sorted({*o.mean_before, *o.mean_after})
+                if o.mean_before.get(k) != o.mean_after.get(k)
+            ]
+            lines.append(
+                f"  {o.job_key} pit stop {o.pit_stop}: {o.changed}/{o.offers} offers changed"
+                + (f"; mean {', '.join(moved)}" if moved else "")
+            )
+        lines.append(f"{len(self.career_shifts)} career end(s) move:")
+        for c in self.career_shifts:
+            lines.append(
+                f"  {c.job_key} {c.name}: p50 {c.before.p50:.2f} -> {c.after.p50:.2f}, "
+                f"mean {c.before.mean:.2f} -> {c.after.mean:.2f} "
+                f"(paired delta {c.mean_delta:+.3f}; {c.share_changed:.1%} of careers moved)"
+            )
+        return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _flatten(value: Any, path: str, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(item, f"{path}.{key}" if path else key, out)
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for i, item in enumerate(value):
+            _flatten(item, f"{path}{_element(path, item, i)}", out)
+    else:
+        out[path] = value
+
+
+def _element(path: str, item: dict[str, Any], i: int) -> str:
+    """Key-based names of array elements: job and buff types by key, cells by coordinates."""
+    if path in ("job_types", "buff_types") and "key" in item:
+        return f".{item['key']}"
+    if path == "buff_ranges":
+        return f"[{item['buff_key']},{item['tier']},{item['min_level']}-{item['max_level']}]"
+    return f"[{i}]"
+
+
+def field_changes(before: Catalog, after: Catalog) -> tuple[FieldChange, ...]:
+    """Every field that differs between two catalogs, by key-based path, sorted."""
+    a: dict[str, Any] = {}
+    b: dict[str, Any] = {}
+    _flatten(catalog_to_dict(before), "", a)
+    _flatten(catalog_to_dict(after), "", b)
+    return tuple(
+        FieldChange(path, a.get(path), b.get(path))
+        for path in sorted({*a, *b})
+        if a.get(path) != b.get(path)
+    )
+
+
+def _offer_shifts(
+    before: Catalog, after: Catalog, job_key: str, n: int, secret: bytes
+) -> list[OfferShift]:
+    stops = min(
+        before.job_types[job_key].pit_stop_count, after.job_types[job_key].pit_stop_count
+    )
+    shifts = []
+    for number in range(1, stops + 1):
+        changed = 0
+        sums: list[dict[str, list[float]]] = [{}, {}]
+        for i in range(n):
+            drafts = [
+                make_offer(
+                    catalog,
+                    secret=secret,
+                    secret_id=CAREER_SECRET_ID,
+                    mek_id=f"compare-{i}",
+                    job_key=job_key,
+                    prestige_sequence=0,
+                    pit_stop_number=number,
+                )
+                for catalog in (before, after)
+            ]
+            if drafts[0].choices != drafts[1].choices:
+                changed += 1
+            for side, draft in zip(sums, drafts, strict=True):
+                for choice in draft.choices:
+                    side.setdefault(choice.buff_key, []).append(choice.value)
+        means = [{k: sum(v) / len(v) for k, v in side.items()} for side in sums]
+        keys = sorted({*means[0], *means[1]})
+        if changed:
+            shifts.append(
+                OfferShift(
+                    job_key,
+                    number,
+                    n,
+                    changed,
+                    {k: means[0].get(k) for k in keys},
+                    {k: means[1].get(k) for k in keys},
+                )
+            )
+    return shifts
+
+
+def compare(
+    before: Catalog,
+    after: Catalog,
+    *,
+    seed: int,
+    careers: int = 2000,
+    offers: int = 2000,
+    prestiges: int = 0,
+    pick: str | Pick = "first",
+    job_keys: Sequence[str] | None = None,
+) -> Comparison:
+    """Compare two catalogs on identical draws: fields, `offers` offers per pit stop and
+    `careers` careers per job (the jobs both catalogs have, or `job_keys`).
+
+    Raises:
+        UnknownJob: a job of `job_keys` missing from either catalog.
+        InvalidArgument: bad `seed`, `careers`, `offers`, `prestiges` or `pick`.
+    """
+    for name, catalog in (("before", before), ("after", after)):
+        if not isinstance(catalog, Catalog):
+            raise InvalidArgument(name, type(catalog).__name__, "must be a Catalog")
+    _check(careers, seed, prestiges)
+    if isinstance(offers, bool) or not isinstance(offers, int) or not 1 <= offers <= 10_000_000:
+        raise InvalidArgument("offers", offers, "must be an integer in [1, 10000000]")
+    policy = pick_named(pick)
+    if job_keys is None:
+        jobs = sorted(set(before.job_types) & set(after.job_types))
+    else:
+        jobs = list(job_keys)
+        for key in jobs:
+            if key not in before.job_types or key not in after.job_types:
+                raise UnknownJob("job_keys", key, "is not a job type of both catalogs")
+    secret = career_secret(seed)
+    offer_shifts: list[OfferShift] = []
+    career_shifts: list[CareerShift] = []
+    reports: dict[str, tuple[CareerReport, CareerReport]] = {}
+    for key in jobs:
+        offer_shifts += _offer_shifts(before, after, key, offers, secret)
+        raws = [_run(c, key, careers, seed, prestiges, policy) for c in (before, after)]
+        reports[key] = (
+            _report(before, key, raws[0], careers, seed, prestiges, policy),
+            _report(after, key, raws[1], careers, seed, prestiges, policy),
+        )
+        for kind in ("effects", "currencies"):
+            a, b = getattr(raws[0], kind), getattr(raws[1], kind)
+            for name in sorted({*a, *b}):
+                xs = a[name][-1] if name in a else [0.0] * careers
+                ys = b[name][-1] if name in b else [0.0] * careers
+                moved = sum(1 for x, y in zip(xs, ys, strict=True) if x != y)
+                if moved:
+                    career_shifts.append(
+                        CareerShift(
+                            key,
+                            name,
+                            summarize(xs),
+                            summarize(ys),
+                            sum(y - x for x, y in zip(xs, ys, strict=True)) / careers,
+                            moved / careers,
+                        )
+                    )
+    return Comparison(
+        field_changes(before, after), tuple(offer_shifts), tuple(career_shifts), reports
+    )
