@@ -15,7 +15,7 @@ SECRET_2 = b"replay-secret-rotated-fedcba987"
 
 
 def _play(path: Path, catalog: Catalog) -> int:
-    """Three wallets play the janitor on a SQLite file: two prestige once, one leaves an offer open."""
+    """Three wallets play the janitor on a SQLite file; two prestige, one leaves an offer open."""
     clock = ManualClock(0)
     store = SQLiteStore(str(path))
     game = JobSlots(store, catalog, secret=SECRET, secret_id="s1", clock=clock)
