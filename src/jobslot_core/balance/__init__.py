@@ -4,7 +4,14 @@ replays of stored offers under a candidate catalog. Pure domain logic over the r
 """
 
 from ._stats import Summary
-from .career import CAREER_SECRET_ID, CareerReport, Checkpoint, career_secret, simulate_career
+from .career import (
+    CAREER_SECRET_ID,
+    CareerReport,
+    Checkpoint,
+    Progress,
+    career_secret,
+    simulate_career,
+)
 from .compare import CareerShift, Comparison, FieldChange, OfferShift, compare, field_changes
 from .picks import Pick, first, greedy, pick_named, random_pick
 from .replay import ReplayedOffer, ReplayReport, replay
@@ -18,6 +25,7 @@ __all__ = [
     "FieldChange",
     "OfferShift",
     "Pick",
+    "Progress",
     "ReplayReport",
     "ReplayedOffer",
     "Summary",

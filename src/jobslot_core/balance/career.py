@@ -8,7 +8,7 @@ Job tenure does not depend on buffs, so the time to each level and to each prest
 """
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "CAREER_SECRET_ID",
     "CareerReport",
     "Checkpoint",
+    "Progress",
     "career_secret",
     "simulate_career",
 ]
@@ -35,6 +36,11 @@ CAREER_SECRET_ID = "career"
 """The secret id of simulated offers (the secret itself is derived from the seed)."""
 
 _MAX_CAREERS = 10_000_000
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` now and then during long runs (a CLI shows a line)."""
+
+_PROGRESS_EVERY = 1000
 
 
 def career_secret(seed: int) -> bytes:
@@ -187,7 +193,15 @@ def _checkpoints(job: JobType, prestiges: int) -> tuple[Checkpoint, ...]:
 
 
 def _run(
-    catalog: Catalog, job_key: str, careers: int, seed: int, prestiges: int, pick: Pick
+    catalog: Catalog,
+    job_key: str,
+    careers: int,
+    seed: int,
+    prestiges: int,
+    pick: Pick,
+    progress: Progress | None = None,
+    offset: int = 0,
+    total: int = 0,
 ) -> _Raw:
     """Play `careers` careers; the offers of career i depend only on (seed, i, context)."""
     job = _job(catalog, job_key)
@@ -214,6 +228,8 @@ def _run(
     stops = job.pit_stops
 
     for career in range(careers):
+        if progress is not None and career % _PROGRESS_EVERY == 0:
+            progress(offset + career, total or careers)
         mek_id = f"career-{career}"
         kept: list[ActiveBuff] = []
         credited = dict.fromkeys(currencies, 0)
@@ -270,6 +286,8 @@ def _run(
                 k += 1
         for effect in seen_here:
             seen[effect] = seen.get(effect, 0) + 1
+    if progress is not None:
+        progress(offset + careers, total or careers)
     return _Raw(points, effects, currencies, seen, picked)
 
 
@@ -307,11 +325,13 @@ def simulate_career(
     seed: int,
     prestiges: int = 0,
     pick: str | Pick = "first",
+    progress: Progress | None = None,
 ) -> CareerReport:
     """Simulate `careers` careers of `job_key`; the same arguments give the same report.
 
     `pick` is ``first``, ``random``, ``greedy:EFFECT`` (the highest value of that effect type,
-    else the first choice) or a function of the offer returning the index kept.
+    else the first choice) or a function of the offer returning the index kept. `progress`,
+    when given, is called as ``progress(done, total)`` every 1000 careers.
 
     Raises:
         UnknownJob: `job_key` is not a job type of the catalog.
@@ -320,7 +340,7 @@ def simulate_career(
     """
     _check(careers, seed, prestiges)
     policy = pick_named(pick)
-    raw = _run(catalog, job_key, careers, seed, prestiges, policy)
+    raw = _run(catalog, job_key, careers, seed, prestiges, policy, progress)
     return _report(catalog, job_key, raw, careers, seed, prestiges, policy)
 
 

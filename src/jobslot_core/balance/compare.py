@@ -16,7 +16,15 @@ from ..catalog_io import catalog_to_dict
 from ..engine import make_offer
 from ..errors import InvalidArgument, UnknownJob
 from ._stats import Summary, summarize
-from .career import CAREER_SECRET_ID, CareerReport, _check, _report, _run, career_secret
+from .career import (
+    CAREER_SECRET_ID,
+    CareerReport,
+    Progress,
+    _check,
+    _report,
+    _run,
+    career_secret,
+)
 from .picks import Pick, pick_named
 
 __all__ = ["CareerShift", "Comparison", "FieldChange", "OfferShift", "compare", "field_changes"]
@@ -81,6 +89,35 @@ class Comparison:
     def identical(self) -> bool:
         """No field, offer or career end differs."""
         return not (self.fields or self.offers or self.career_shifts)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat row per difference (field, pit stop or career end): what `--csv` writes."""
+        out: list[dict[str, Any]] = []
+        for c in self.fields:
+            out.append({"kind": "field", "where": c.path, "before": c.before, "after": c.after})
+        for o in self.offers:
+            for key in sorted({*o.mean_before, *o.mean_after}):
+                out.append(
+                    {
+                        "kind": "offer_mean",
+                        "where": f"{o.job_key}.pit_stops[{o.pit_stop - 1}].{key}",
+                        "before": o.mean_before.get(key),
+                        "after": o.mean_after.get(key),
+                        "share_changed": o.share_changed,
+                    }
+                )
+        for s in self.career_shifts:
+            for stat in ("mean", "p10", "p50", "p90"):
+                out.append(
+                    {
+                        "kind": f"career_{stat}",
+                        "where": f"{s.job_key}.{s.name}",
+                        "before": getattr(s.before, stat),
+                        "after": getattr(s.after, stat),
+                        "share_changed": s.share_changed,
+                    }
+                )
+        return out
 
     def format(self) -> str:
         """A text summary for terminals."""
@@ -200,9 +237,11 @@ def compare(
     prestiges: int = 0,
     pick: str | Pick = "first",
     job_keys: Sequence[str] | None = None,
+    progress: Progress | None = None,
 ) -> Comparison:
     """Compare two catalogs on identical draws: fields, `offers` offers per pit stop and
-    `careers` careers per job (the jobs both catalogs have, or `job_keys`).
+    `careers` careers per job (the jobs both catalogs have, or `job_keys`); `progress` as in
+    `simulate_career`, over all the careers of both catalogs.
 
     Raises:
         UnknownJob: a job of `job_keys` missing from either catalog.
@@ -226,9 +265,13 @@ def compare(
     offer_shifts: list[OfferShift] = []
     career_shifts: list[CareerShift] = []
     reports: dict[str, tuple[CareerReport, CareerReport]] = {}
-    for key in jobs:
+    total = 2 * careers * len(jobs)
+    for n, key in enumerate(jobs):
         offer_shifts += _offer_shifts(before, after, key, offers, secret)
-        raws = [_run(c, key, careers, seed, prestiges, policy) for c in (before, after)]
+        raws = [
+            _run(c, key, careers, seed, prestiges, policy, progress, (2 * n + i) * careers, total)
+            for i, c in enumerate((before, after))
+        ]
         reports[key] = (
             _report(before, key, raws[0], careers, seed, prestiges, policy),
             _report(after, key, raws[1], careers, seed, prestiges, policy),

@@ -17,6 +17,7 @@ from ..engine import BuffChoice, OfferDraft, make_offer
 from ..errors import InvalidArgument, JobSlotError, UnknownSecret
 from ..model import Offer, OfferStatus
 from ..storage.protocol import CATALOGS, OFFERS, Store
+from .career import Progress
 from .picks import Pick
 
 __all__ = ["ReplayReport", "ReplayedOffer", "replay"]
@@ -124,9 +125,11 @@ def replay(
     *,
     secrets: Mapping[str, bytes],
     pick: Pick | None = None,
+    progress: Progress | None = None,
 ) -> ReplayReport:
     """Draw every stored offer's context again under `catalog` (None: the catalog version each
     offer was made under, read from the store) with the secret named by its `secret_id`.
+    `progress` as in `simulate_career`, every 1000 offers.
 
     Raises:
         UnknownSecret: an offer's `secret_id` is missing from `secrets` (field ``secrets``).
@@ -140,7 +143,9 @@ def replay(
         versions = {v.seq: v for v in uow.scan(CATALOGS)} if catalog is None else {}
     loaded: dict[int, Catalog] = {}
     out = []
-    for offer in offers:
+    for n, offer in enumerate(offers):
+        if progress is not None and n % 1000 == 0:
+            progress(n, len(offers))
         secret = secrets.get(offer.secret_id)
         if secret is None:
             raise UnknownSecret("secrets", offer.secret_id, "no secret given for this secret id")
@@ -192,4 +197,6 @@ def replay(
                 offer, None if draft is None else draft.choices, error, before, after
             )
         )
+    if progress is not None:
+        progress(len(offers), len(offers))
     return ReplayReport(tuple(out))
