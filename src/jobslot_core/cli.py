@@ -1,11 +1,13 @@
 """`python -m jobslot_core` / `jobslot`: validate and simulate catalogs, preview and verify
-offers, check and migrate SQLite databases."""
+offers, check and migrate SQLite databases; balance careers, comparisons and replays."""
 
 import argparse
+import csv
+import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .errors import JobSlotError
 
@@ -17,19 +19,83 @@ __all__ = ["main"]
 
 def _validate(args: argparse.Namespace) -> int:
     from .catalog_io import catalog_fingerprint, load_catalog
+    from .lint import lint_file
 
+    report = lint_file(args.catalog)
+    if not report.ok:
+        for problem in report.errors:
+            line = problem.line
+            where = problem.path if line is None else f"{problem.path} (line {line})"
+            print(
+                f"error: InvalidCatalog: {where}: {problem.value!r}: {problem.message}",
+                file=sys.stderr,
+            )
+        print(f"{len(report.errors)} error(s) in {args.catalog}", file=sys.stderr)
+        return 2
     catalog = load_catalog(args.catalog)
     print(
         f"ok: {len(catalog.job_types)} job types, {len(catalog.buff_types)} buff types, "
         f"{len(catalog.buff_ranges)} buff range cells; fingerprint {catalog_fingerprint(catalog)}"
     )
+    for problem in report.warnings:
+        print(problem.format())
     return 0
+
+
+def _progress(label: str) -> "Callable[[int, int], None] | None":
+    """A progress line on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        print(f"\r{label}: {done}/{total} ({done / max(total, 1):.0%})", end=end, file=sys.stderr)
+        sys.stderr.flush()
+
+    return show
+
+
+def _emit(args: argparse.Namespace, text: str, data: Any, rows: list[dict[str, Any]]) -> None:
+    """Print the result as text, or as JSON (`--json`) or CSV (`--csv`)."""
+    if getattr(args, "json", False):
+        from .serialization import to_dict
+
+        print(json.dumps(to_dict(data), indent=2, allow_nan=False))
+    elif getattr(args, "csv", False):
+        writer = csv.DictWriter(
+            sys.stdout, fieldnames=list(dict.fromkeys(k for r in rows for k in r)),
+            lineterminator="\n",
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        print(text)
+
+
+def _refuse_plot(path: str | None) -> bool:
+    """Check --plot before computing; prints why and returns True when it cannot be written."""
+    if not path:
+        return False
+    from .balance import plots
+
+    try:
+        plots.require(path)
+    except ImportError as err:
+        print(f"error: --plot: {err}", file=sys.stderr)
+        return True
+    except JobSlotError as err:
+        print(f"error: --plot: {err}", file=sys.stderr)
+        return True
+    return False
 
 
 def _simulate(args: argparse.Namespace) -> int:
     from .catalog_io import load_catalog
     from .engine import simulate
+    from .lint import dead_cells
 
+    if _refuse_plot(args.plot):
+        return 2
     catalog = load_catalog(args.catalog)
     report = simulate(
         catalog,
@@ -40,31 +106,92 @@ def _simulate(args: argparse.Namespace) -> int:
         seed=args.seed,
         bins=args.bins,
     )
-    print(report.format())
+    cell = catalog.buff_range(args.buff, args.tier, args.level)
+    for i, why in dead_cells(catalog):
+        if catalog.buff_ranges[i] == cell:
+            print(f"warning: this cell is never drawn by an offer: {why}", file=sys.stderr)
+    rows = [
+        {"low": low, "high": high, "count": count} for low, high, count in report.histogram
+    ]
+    _emit(args, report.format(), report, rows)
     if args.plot:
-        try:
-            import matplotlib
+        from .balance import plots
 
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            print(
-                "--plot needs the 'plot' extra: pip install 'jobslot_core[plot]'", file=sys.stderr
-            )
-            return 2
-        lows = [b[0] for b in report.histogram]
-        widths = [b[1] - b[0] for b in report.histogram]
-        counts = [b[2] for b in report.histogram]
-        fig, ax = plt.subplots(figsize=(8, 4))
-        ax.bar(lows, counts, width=widths, align="edge", edgecolor="black")
-        ax.set_title(
-            f"{args.buff} tier {args.tier} level {args.level} (n={args.n}, seed={args.seed})"
-        )
-        ax.set_xlabel("value")
-        ax.set_ylabel("draws")
-        fig.savefig(args.plot, dpi=100, bbox_inches="tight")
-        print(f"plot written to {args.plot}")
+        plots.cell_figure(catalog, report, args.plot)
+        print(f"plot written to {args.plot}", file=sys.stderr)
     return 0
+
+
+def _career(args: argparse.Namespace) -> int:
+    from .balance import plots, simulate_career
+    from .catalog_io import load_catalog
+
+    if _refuse_plot(args.plot):
+        return 2
+    catalog = load_catalog(args.catalog)
+    report = simulate_career(
+        catalog,
+        args.job,
+        careers=args.careers,
+        seed=args.seed,
+        prestiges=args.prestiges,
+        pick=args.pick,
+        progress=_progress(f"{args.job} careers"),
+    )
+    _emit(args, report.format(), report, report.rows())
+    if args.plot:
+        effect = args.effect or next(iter(report.effects))
+        plots.career_figure(report, effect, args.plot)
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .balance import compare, plots
+    from .catalog_io import load_catalog
+
+    if _refuse_plot(args.plot):
+        return 2
+    before, after = load_catalog(args.before), load_catalog(args.after)
+    result = compare(
+        before,
+        after,
+        seed=args.seed,
+        careers=args.careers,
+        offers=args.offers,
+        prestiges=args.prestiges,
+        pick=args.pick,
+        job_keys=args.job or None,
+        progress=_progress("careers"),
+    )
+    _emit(args, result.format(), result, result.rows())
+    if args.plot:
+        job = (args.job or sorted(result.careers))[0]
+        effect = args.effect or next(iter(result.careers[job][0].effects))
+        plots.comparison_figure(result, job, effect, args.plot)
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    return 1 if args.fail_on_difference and not result.identical else 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from .balance import replay
+    from .catalog_io import load_catalog
+    from .errors import InvalidArgument
+
+    secrets: dict[str, bytes] = {}
+    for item in args.secret:
+        sid, sep, hex_value = item.partition("=")
+        if not sep or not sid:
+            raise InvalidArgument("--secret", item, "must be SECRET_ID=HEX")
+        secrets[sid] = bytes.fromhex(hex_value)
+    candidate = None if args.candidate == "stored" else load_catalog(args.candidate)
+    store = _open_sqlite(args.db)
+    try:
+        report = replay(store, candidate, secrets=secrets, progress=_progress("offers"))
+    finally:
+        store.close()
+    _emit(args, report.format(), report, report.rows())
+    return 1 if args.fail_on_difference and not report.exact else 0
 
 
 def _offer(args: argparse.Namespace) -> int:
@@ -144,26 +271,119 @@ def _db(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+class _Defaults(argparse.HelpFormatter):
+    """Help text that shows each option's default, where it has a meaningful one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if (
+            action.option_strings
+            and not any(action.default is v for v in (None, False, argparse.SUPPRESS))
+            and action.default != []
+            and not action.required
+            and "%(default)" not in text
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _output_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--json", action="store_true", help="print the result as JSON")
+    group.add_argument("--csv", action="store_true", help="print the result as CSV rows")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jobslot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("validate", help="load and validate a catalog (.toml or .json)")
-    p.add_argument("catalog")
+    p = sub.add_parser(
+        "validate",
+        help="load and lint a catalog (.toml or .json): every error at once, then warnings",
+    )
+    p.add_argument("catalog", help="catalog file (.toml or .json)")
     p.set_defaults(run=_validate)
 
+    fmt = _Defaults
     p = sub.add_parser(
-        "simulate", help="draw many values of one grid cell: histogram and rarity shares"
+        "simulate",
+        help="draw many values of one grid cell: histogram and rarity shares",
+        formatter_class=fmt,
     )
-    p.add_argument("catalog")
-    p.add_argument("--buff", required=True)
-    p.add_argument("--tier", required=True)
-    p.add_argument("--level", type=int, required=True)
-    p.add_argument("-n", type=int, default=100_000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--bins", type=int, default=20)
-    p.add_argument("--plot", help="write a PNG histogram (needs the 'plot' extra)")
+    p.add_argument("catalog", help="catalog file (.toml or .json)")
+    p.add_argument("--buff", required=True, help="buff type key")
+    p.add_argument("--tier", required=True, help="job tier: D, C, B, A or S")
+    p.add_argument("--level", type=int, required=True, help="level the cell must cover")
+    p.add_argument("-n", type=int, default=100_000, help="number of draws")
+    p.add_argument("--seed", type=int, default=0, help="random seed (64-bit signed)")
+    p.add_argument("--bins", type=int, default=20, help="histogram bins")
+    p.add_argument(
+        "--plot", help="write a PNG histogram coloured by rarity band (needs the 'plot' extra)"
+    )
+    _output_options(p)
     p.set_defaults(run=_simulate)
+
+    p = sub.add_parser(
+        "career",
+        help="simulate whole careers of one job: effect curves p10/p50/p90, picks, timings",
+        formatter_class=fmt,
+    )
+    p.add_argument("catalog", help="catalog file (.toml or .json)")
+    p.add_argument("--job", required=True, help="job type key")
+    p.add_argument("--careers", type=int, default=10_000, help="number of careers")
+    p.add_argument("--seed", type=int, default=0, help="random seed (64-bit signed)")
+    p.add_argument("--prestiges", type=int, default=0, help="prestiges per career")
+    p.add_argument("--pick", default="first", help="picking policy: first, random, greedy:EFFECT")
+    p.add_argument("--plot", help="write a PNG of one effect's curve (needs the 'plot' extra)")
+    p.add_argument("--effect", help="effect or currency to plot (default: the first effect)")
+    _output_options(p)
+    p.set_defaults(run=_career)
+
+    p = sub.add_parser(
+        "compare",
+        help="compare two catalogs on identical draws: fields, offers and career ends",
+        formatter_class=fmt,
+    )
+    p.add_argument("before", help="catalog file before the change")
+    p.add_argument("after", help="catalog file after the change")
+    p.add_argument("--seed", type=int, default=0, help="random seed (64-bit signed)")
+    p.add_argument("--careers", type=int, default=2000, help="careers per job and catalog")
+    p.add_argument("--offers", type=int, default=2000, help="offers per pit stop")
+    p.add_argument("--prestiges", type=int, default=0, help="prestiges per career")
+    p.add_argument("--pick", default="first", help="picking policy: first, random, greedy:EFFECT")
+    p.add_argument(
+        "--job", action="append", default=[], help="job to compare (repeat; default: all both have)"
+    )
+    p.add_argument("--plot", help="write a PNG overlay of one job's curves (needs 'plot' extra)")
+    p.add_argument("--effect", help="effect or currency to plot (default: the first effect)")
+    p.add_argument(
+        "--fail-on-difference", action="store_true", help="exit 1 when anything differs"
+    )
+    _output_options(p)
+    p.set_defaults(run=_compare)
+
+    p = sub.add_parser(
+        "replay",
+        help="draw every stored offer again under a candidate catalog: what would change",
+        formatter_class=fmt,
+    )
+    p.add_argument("db", help="SQLite database file")
+    p.add_argument(
+        "candidate",
+        help="candidate catalog file, or 'stored' for the catalog each offer was made under",
+    )
+    p.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        required=True,
+        help="SECRET_ID=HEX of a secret the offers were made under (repeat for several)",
+    )
+    p.add_argument(
+        "--fail-on-difference", action="store_true", help="exit 1 when any offer would change"
+    )
+    _output_options(p)
+    p.set_defaults(run=_replay)
 
     p = sub.add_parser("offer", help="preview the offer the engine makes for one context")
     p.add_argument("catalog")
