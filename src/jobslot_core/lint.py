@@ -147,7 +147,9 @@ def unreachable_jobs(catalog: Catalog) -> list[tuple[str, str]]:
 
     With the `locked` job change policy every job bought needs a slot of its own, so a job whose
     unlock chain (the job and every job it needs, transitively) holds more jobs than
-    `max_slots` can never be bought; a job that needs an unreachable job is unreachable too.
+    `max_slots` can never be bought (a job needing it has a longer chain, so it is reported
+    too). The catalog itself already refuses unlock cycles and active jobs needing inactive
+    ones, and any wallet can prestige its entry job, so prestige requirements are reachable.
     """
     jobs = catalog.job_types
     policy = catalog.policies
@@ -172,16 +174,6 @@ def unreachable_jobs(catalog: Catalog) -> list[tuple[str, str]]:
                 f"its unlock chain needs {len(needed)} jobs bought ({', '.join(sorted(needed))}) "
                 f"but the locked job change policy gives one job per slot and max_slots is {slots}"
             )
-    changed = True
-    while changed:
-        changed = False
-        for key, job in sorted(jobs.items()):
-            if key in why or not job.active:
-                continue
-            bad = [k for k in job.unlock.job_keys if k in why]
-            if bad:
-                why[key] = f"it needs {', '.join(bad)}, which no wallet can buy"
-                changed = True
     return sorted(why.items())
 
 
