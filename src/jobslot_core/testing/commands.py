@@ -191,6 +191,41 @@ def apply_command(
         return ("error", type(err).__name__, err.field, json.dumps(err.value, default=repr))
 
 
+def _stand_ins(catalog: Catalog) -> tuple[dict[str, str], int]:
+    """Which of the catalog's jobs stands in for each vocabulary job, and the clock step scale.
+
+    The machine catalog maps onto itself with scale 1. Otherwise ``quick`` is an entry job
+    (no unlock requirements) and the others cycle over the remaining active jobs; the scale
+    makes the vocabulary's 90-second step reach the entry job's last level.
+    """
+    if set(JOBS) <= set(catalog.job_types):
+        return {key: key for key in JOBS}, 1
+    active = sorted(
+        (j for j in catalog.job_types.values() if j.active), key=lambda j: (j.sort_order, j.key)
+    )
+    entry = next(
+        j for j in active if not j.unlock.job_keys and j.unlock.prestige_count == 0
+    )
+    others = [j.key for j in active if j.key != entry.key] or [entry.key]
+    jobs = {JOBS[0]: entry.key}
+    for i, key in enumerate(JOBS[1:]):
+        jobs[key] = others[i % len(others)]
+    return jobs, max(1, round(entry.level_tenure[-1] / 90))
+
+
+def _funding(catalog: Catalog) -> dict[str, int]:
+    """Enough of every cost currency of the catalog to unlock slots and buy jobs twice over."""
+    policies = catalog.policies
+    costs = [j.purchase_cost for j in catalog.job_types.values()]
+    costs += [r.cost for r in policies.slot_unlock.rules]
+    costs += [policies.job_change.swap_fee, policies.reroll.cost]
+    funds: dict[str, int] = {}
+    for cost in costs:
+        if cost is not None and cost.amount:
+            funds[cost.currency] = funds.get(cost.currency, 0) + 2 * cost.amount
+    return funds
+
+
 def snapshot(store: Store) -> dict[str, tuple[Any, ...]]:
     """Every record of every table, for before/after comparisons."""
     with store.unit_of_work(write=False) as uow:
@@ -204,19 +239,36 @@ class GameStateMachine(RuleBasedStateMachine):
     """
 
     keep_diminished = False
+    catalog: Catalog | None = None
+    """A studio's own catalog to run on (None: `machine_catalog`); see `for_catalog`."""
+
+    @classmethod
+    def for_catalog(cls, catalog: Catalog) -> type["GameStateMachine"]:
+        """A subclass running on `catalog`: its jobs stand in for the vocabulary's three (the
+        entry job for ``quick``) and the clock moves in steps scaled to the entry job's tenure.
+        Run it with ``GameStateMachine.for_catalog(catalog).TestCase``."""
+        return type(f"{cls.__name__}ForCatalog", (cls,), {"catalog": catalog})
 
     def make_store(self) -> Store:
         from ..storage.memory import MemoryStore
 
         return MemoryStore()
 
+    def make_catalog(self) -> Catalog:
+        if self.catalog is not None:
+            return self.catalog
+        return machine_catalog(keep_diminished=self.keep_diminished)
+
     def __init__(self) -> None:
         super().__init__()
         self.clock = ManualClock(0)
         self.store = self.make_store()
+        catalog = self.make_catalog()
+        self.jobs, self.time_scale = _stand_ins(catalog)
+        self.job_keys = frozenset(catalog.job_types)
         self.game = JobSlots(
             self.store,
-            machine_catalog(keep_diminished=self.keep_diminished),
+            catalog,
             secret=b"machine",
             secret_id="s1",
             clock=self.clock,
@@ -233,8 +285,11 @@ class GameStateMachine(RuleBasedStateMachine):
             game.register_mek(wallet, mek)
         for wallet in WALLETS:
             game.deposit(wallet, "gold", 1000)
+            if self.catalog is not None:  # a studio's costs: fund them generously
+                for currency, amount in _funding(self.catalog).items():
+                    game.deposit(wallet, currency, amount)
             game.unlock_slot(wallet, 1)
-            game.purchase_job(wallet, 1, "quick")
+            game.purchase_job(wallet, 1, self.jobs["quick"])
         game.assign_mek("w1", 1, "m1")
         game.assign_mek("w2", 1, "m3")
 
@@ -279,6 +334,7 @@ class GameStateMachine(RuleBasedStateMachine):
     def apply(self, command: Command) -> Outcome:
         """Run one command and check what every command must respect."""
         before = self.before
+        command = self.translate(command)
         outcome = apply_command(self.game, self.clock, self.offers, command)
         event(f"{command[0]}: {outcome[0]} {outcome[1] if outcome[0] == 'error' else ''}".strip())
         after = snapshot(self.store)
@@ -290,6 +346,15 @@ class GameStateMachine(RuleBasedStateMachine):
         assert set(before["selections"]) <= set(after["selections"]), "a selection was lost"
         self.before = after
         return outcome
+
+    def translate(self, command: Command) -> Command:
+        """The vocabulary's job keys and clock steps mapped onto the catalog run on."""
+        name, args = command
+        if name == "advance" and self.time_scale != 1:
+            args = {**args, "seconds": args["seconds"] * self.time_scale}
+        if args.get("job_key") in self.jobs and args["job_key"] not in self.job_keys:
+            args = {**args, "job_key": self.jobs[args["job_key"]]}
+        return (name, args)
 
     @rule(data=st.data())
     def replay_is_idempotent(self, data: st.DataObject) -> None:

@@ -13,6 +13,7 @@ import string
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+import attrs
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
@@ -39,17 +40,20 @@ from ..catalog import (
     Tier,
     UnlockRequirements,
 )
+from ..engine import OfferContext
 
 __all__ = [
     "CURRENCIES",
     "PERMANENT_EFFECTS",
     "buff_ranges",
     "buff_types",
+    "catalog_variations",
     "catalogs",
     "command_sequences",
     "costs",
     "job_types",
     "keys",
+    "offer_contexts",
     "policies",
     "rng_configs",
 ]
@@ -422,3 +426,90 @@ def command_sequences(max_size: int = 60) -> st.SearchStrategy[list[tuple[str, d
     from .commands import command_sequences as sequences
 
     return sequences(max_size)
+
+
+# -- a studio's own catalog ---------------------------------------------------------------------
+
+
+def offer_contexts(
+    catalog: Catalog,
+    *,
+    secret_ids: Sequence[str] | SearchStrategy[str] = ("s1",),
+    meks: int = 1000,
+    prestiges: int = 3,
+    rerolls: int | None = None,
+) -> SearchStrategy[OfferContext]:
+    """Offer contexts the catalog can make an offer for: any job (inactive ones too), one of
+    its pit stops, one of `meks` Mek ids, a prestige sequence up to `prestiges`, and a re-roll
+    number up to the catalog's `max_rerolls` (or `rerolls`)."""
+    top = catalog.policies.reroll.max_rerolls if rerolls is None else rerolls
+    ids = secret_ids if isinstance(secret_ids, SearchStrategy) else st.sampled_from(secret_ids)
+    pairs = [(job.key, stop.number) for job in catalog.job_types.values() for stop in job.pit_stops]
+    return st.builds(
+        lambda sid, mek, pair, prestige, reroll: OfferContext(
+            sid, f"mek-{mek}", pair[0], prestige, pair[1], reroll
+        ),
+        ids,
+        st.integers(0, meks - 1),
+        st.sampled_from(pairs),
+        st.integers(0, prestiges),
+        st.integers(0, top),
+    )
+
+
+def _grid(value: float, precision: int) -> float:
+    return round(value, precision)
+
+
+@st.composite
+def _varied_cell(draw: st.DrawFn, cell: BuffRange, precision: int, spread: float) -> BuffRange:
+    """The cell with its mean, bounds and spread nudged by up to `spread` of its width."""
+    width = cell.max_value - cell.min_value
+    step = 10.0**-precision
+    shift = st.floats(-spread, spread, allow_nan=False)
+    low = _grid(cell.min_value + draw(shift) * width, precision)
+    high = _grid(cell.max_value + draw(shift) * width, precision)
+    if cell.min_value > 0 and low <= 0:
+        low = cell.min_value  # one-time buffs credit their value: keep it positive
+    if high < low:
+        low, high = high, low
+    if low <= 0 < cell.min_value:
+        low = step
+    high = max(high, low)
+    mean = min(max(cell.mean_value + draw(shift) * width, low), high)
+    sd = cell.standard_deviation
+    if sd is not None:
+        sd = sd * (1 + draw(st.floats(-spread, spread, allow_nan=False)))
+        sd = max(sd, step)
+    return attrs.evolve(cell, min_value=low, max_value=high, mean_value=mean, standard_deviation=sd)
+
+
+@st.composite
+def _variation(draw: st.DrawFn, catalog: Catalog, max_changes: int, spread: float) -> Catalog:
+    cells = list(catalog.buff_ranges)
+    jobs = dict(catalog.job_types)
+    for _ in range(draw(st.integers(1, max_changes))):
+        if draw(st.integers(0, 3)) or not jobs:  # mostly cells
+            i = draw(st.integers(0, len(cells) - 1))
+            precision = catalog.buff_types[cells[i].buff_key].precision
+            cells[i] = draw(_varied_cell(cells[i], precision, spread))
+        else:
+            job = jobs[draw(st.sampled_from(sorted(jobs)))]
+            factor = 1 + draw(st.floats(-spread, spread, allow_nan=False))
+            tenure: list[int] = []
+            for t in job.level_tenure:
+                tenure.append(max(round(t * factor), tenure[-1] + 1 if tenure else 1))
+            jobs[job.key] = attrs.evolve(job, level_tenure=tuple(tenure))
+    return attrs.evolve(catalog, job_types=jobs, buff_ranges=tuple(cells))
+
+
+def catalog_variations(
+    catalog: Catalog, *, max_changes: int = 3, spread: float = 0.2
+) -> SearchStrategy[Catalog]:
+    """Small valid variations of a studio's catalog: 1 to `max_changes` edits, each nudging one
+    grid cell (bounds, mean and spread by up to `spread` of its width, kept on the buff's
+    precision grid) or scaling one job's level tenure by up to `spread`. Levels, pit stops,
+    buff types and policies stay as they are, so every offer context stays valid."""
+    if max_changes < 1 or not 0 < spread < 1:
+        raise ValueError("catalog_variations() needs max_changes >= 1 and 0 < spread < 1")
+    return _variation(catalog, max_changes, spread)
