@@ -67,6 +67,7 @@ def test_replay_with_the_catalog_and_secret_reproduces_every_offer(
             assert report.picks == selections and not report.picks_changed
             for o in report.offers:
                 assert o.replayed == o.offer.choices
+                assert o.replayed_id == o.offer.offer_id
     finally:
         store.close()
 
@@ -93,6 +94,7 @@ def test_a_candidate_catalog_changes_offers_and_picks(
         assert with_gold and {id(o) for o in report.changed} == {id(o) for o in with_gold}
         for o in report.changed:
             assert o.replayed is not None
+            assert o.replayed_id == o.offer.offer_id  # ids follow the context, not the catalog
             assert [c.buff_key for c in o.replayed] == [c.buff_key for c in o.offer.choices]
         moved = report.picks_changed
         assert moved and all(o.picked_before.buff_key == "gold_per_hour" for o in moved)

@@ -28,19 +28,23 @@ class ReplayedOffer:
     """One stored offer and the candidate's offer for the same context.
 
     `replayed` is None when the candidate cannot make it (the job or pit stop is gone; `error`
-    says why). `picked_before` is the stored selection, `picked_after` what the player would
-    keep under the candidate (same buff type by default, or the `pick` policy).
+    says why); `replayed_id` is the offer id the engine gives the context (it depends on the
+    context and secret, never on the catalog). `picked_before` is the stored selection,
+    `picked_after` what the player would keep under the candidate (same buff type by default,
+    or the `pick` policy).
     """
 
     offer: Offer
     replayed: tuple[BuffChoice, ...] | None
+    replayed_id: str | None
     error: str | None
     picked_before: BuffChoice | None
     picked_after: BuffChoice | None
 
     @property
     def changed(self) -> bool:
-        return self.replayed != self.offer.choices
+        """The candidate's offer differs from the stored one (choices or offer id)."""
+        return self.replayed != self.offer.choices or self.replayed_id != self.offer.offer_id
 
     @property
     def pick_changed(self) -> bool:
@@ -194,7 +198,12 @@ def replay(
                 after = draft.choices[index]
         out.append(
             ReplayedOffer(
-                offer, None if draft is None else draft.choices, error, before, after
+                offer,
+                None if draft is None else draft.choices,
+                None if draft is None else draft.offer_id,
+                error,
+                before,
+                after,
             )
         )
     if progress is not None:
