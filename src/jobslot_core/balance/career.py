@@ -16,7 +16,7 @@ import attrs
 
 from .. import progression
 from ..buffs import mek_totals, with_account_buff
-from ..catalog import BuffCarryMode, Catalog, JobType
+from ..catalog import BuffCarryMode, Catalog, JobType, PrestigeReward
 from ..engine import OfferDraft, make_offer
 from ..errors import InvalidArgument, UnknownJob
 from ..model import ActiveBuff
@@ -306,7 +306,7 @@ def _record(
     currencies: dict[str, list[list[float]]],
     k: int,
     kept: list[ActiveBuff],
-    reward: Any,
+    reward: PrestigeReward,
     prestige_count: int,
     credited: dict[str, int],
 ) -> None:
