@@ -80,10 +80,7 @@ def _refuse_plot(path: str | None) -> bool:
 
     try:
         plots.require(path)
-    except ImportError as err:
-        print(f"error: --plot: {err}", file=sys.stderr)
-        return True
-    except JobSlotError as err:
+    except (ImportError, JobSlotError) as err:
         print(f"error: --plot: {err}", file=sys.stderr)
         return True
     return False
