@@ -74,3 +74,28 @@ def test_bad_arguments(example: Catalog) -> None:
     with pytest.raises(UnknownJob) as caught:
         compare(example, example, seed=1, job_keys=["pilot"])
     assert (caught.value.field, caught.value.value) == ("job_keys", "pilot")
+
+
+def test_level_tenure_moves_the_curve_in_time_only(example: Catalog) -> None:
+    janitor = example.job_types["janitor"]
+    slower = attrs.evolve(janitor, level_tenure=tuple(t * 2 for t in janitor.level_tenure))
+    after = attrs.evolve(example, job_types={**example.job_types, "janitor": slower})
+    result = compare(example, after, seed=2, careers=300, offers=300, job_keys=["janitor"])
+    assert not result.identical
+    assert result.offers == () and result.career_shifts == ()  # same draws, same values
+    assert [(t.checkpoint, t.before_s, t.after_s) for t in result.timings] == [
+        ("stop1", 200, 400), ("stop2", 500, 1000), ("stop3", 1000, 2000),
+    ]
+    assert "reached at another tenure" in result.format()
+
+
+def test_curve_deltas_are_paired_per_checkpoint(example: Catalog) -> None:
+    after = _gold_cell(example, "D", 5, mean_value=7.0)  # only stop 3 draws the 5-7 cell
+    result = compare(
+        example, after, seed=4, careers=3000, offers=300, pick="greedy:gold_rate",
+        job_keys=["janitor"],
+    )
+    (gold,) = [s for s in result.career_shifts if s.name == "gold_rate"]
+    first, second, third = gold.curve_delta
+    assert first == second == 0.0 and third > 0.3
+    assert third == pytest.approx(gold.mean_delta)

@@ -12,7 +12,15 @@ from .career import (
     career_secret,
     simulate_career,
 )
-from .compare import CareerShift, Comparison, FieldChange, OfferShift, compare, field_changes
+from .compare import (
+    CareerShift,
+    Comparison,
+    FieldChange,
+    OfferShift,
+    TimingShift,
+    compare,
+    field_changes,
+)
 from .picks import Pick, first, greedy, pick_named, random_pick
 from .replay import ReplayedOffer, ReplayReport, replay
 
@@ -29,6 +37,7 @@ __all__ = [
     "ReplayReport",
     "ReplayedOffer",
     "Summary",
+    "TimingShift",
     "career_secret",
     "compare",
     "field_changes",

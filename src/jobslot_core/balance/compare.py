@@ -27,7 +27,15 @@ from .career import (
 )
 from .picks import Pick, pick_named
 
-__all__ = ["CareerShift", "Comparison", "FieldChange", "OfferShift", "compare", "field_changes"]
+__all__ = [
+    "CareerShift",
+    "Comparison",
+    "FieldChange",
+    "OfferShift",
+    "TimingShift",
+    "compare",
+    "field_changes",
+]
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -62,8 +70,10 @@ class OfferShift:
 
 @attrs.frozen
 class CareerShift:
-    """One effect (or currency) at the end of paired careers: both summaries, the mean of the
-    per-career difference, and the share of careers whose final value moved."""
+    """One effect (or currency) of paired careers: at the end, both summaries, the mean of the
+    per-career difference and the share of careers whose final value moved; along the curve,
+    the mean paired difference at each checkpoint (empty when the two catalogs' careers have
+    different checkpoints, such as another number of pit stops)."""
 
     job_key: str
     name: str
@@ -71,6 +81,17 @@ class CareerShift:
     after: Summary
     mean_delta: float
     share_changed: float
+    curve_delta: tuple[float, ...] = ()
+
+
+@attrs.frozen
+class TimingShift:
+    """A checkpoint of a job's career reached at another tenure (level tenure changed)."""
+
+    job_key: str
+    checkpoint: str
+    before_s: int
+    after_s: int
 
 
 @attrs.frozen
@@ -83,12 +104,13 @@ class Comparison:
     fields: tuple[FieldChange, ...]
     offers: tuple[OfferShift, ...]
     career_shifts: tuple[CareerShift, ...]
+    timings: tuple[TimingShift, ...]
     careers: Mapping[str, tuple[CareerReport, CareerReport]] = attrs.field(converter=_frozen)
 
     @property
     def identical(self) -> bool:
-        """No field, offer or career end differs."""
-        return not (self.fields or self.offers or self.career_shifts)
+        """No field, offer, career value or career timing differs."""
+        return not (self.fields or self.offers or self.career_shifts or self.timings)
 
     def rows(self) -> list[dict[str, Any]]:
         """One flat row per difference (field, pit stop or career end): what `--csv` writes."""
@@ -106,6 +128,15 @@ class Comparison:
                         "share_changed": o.share_changed,
                     }
                 )
+        for t in self.timings:
+            out.append(
+                {
+                    "kind": "timing",
+                    "where": f"{t.job_key}.{t.checkpoint}",
+                    "before": t.before_s,
+                    "after": t.after_s,
+                }
+            )
         for s in self.career_shifts:
             for stat in ("mean", "p10", "p50", "p90"):
                 out.append(
@@ -136,13 +167,23 @@ class Comparison:
                 f"  {o.job_key} pit stop {o.pit_stop}: {o.changed}/{o.offers} offers changed"
                 + (f"; mean {', '.join(moved)}" if moved else "")
             )
-        lines.append(f"{len(self.career_shifts)} career end(s) move:")
+        lines.append(f"{len(self.career_shifts)} career curve(s) move:")
         for c in self.career_shifts:
             lines.append(
-                f"  {c.job_key} {c.name}: p50 {c.before.p50:.2f} -> {c.after.p50:.2f}, "
+                f"  {c.job_key} {c.name}: end p50 {c.before.p50:.2f} -> {c.after.p50:.2f}, "
                 f"mean {c.before.mean:.2f} -> {c.after.mean:.2f} "
                 f"(paired delta {c.mean_delta:+.3f}; {c.share_changed:.1%} of careers moved)"
             )
+            if c.curve_delta:
+                lines.append(
+                    "    paired mean delta per checkpoint: "
+                    + " ".join(f"{d:+.3f}" for d in c.curve_delta)
+                )
+        if self.timings:
+            lines.append(f"{len(self.timings)} checkpoint(s) reached at another tenure:")
+            lines += [
+                f"  {t.job_key} {t.checkpoint}: {t.before_s}s -> {t.after_s}s" for t in self.timings
+            ]
         return "\n".join(lines)
 
 
@@ -264,6 +305,7 @@ def compare(
     secret = career_secret(seed)
     offer_shifts: list[OfferShift] = []
     career_shifts: list[CareerShift] = []
+    timings: list[TimingShift] = []
     reports: dict[str, tuple[CareerReport, CareerReport]] = {}
     total = 2 * careers * len(jobs)
     for n, key in enumerate(jobs):
@@ -276,23 +318,57 @@ def compare(
             _report(before, key, raws[0], careers, seed, prestiges, policy),
             _report(after, key, raws[1], careers, seed, prestiges, policy),
         )
+        labels = [p.label for p in raws[0].checkpoints]
+        paired = labels == [p.label for p in raws[1].checkpoints]
+        if paired:
+            timings += [
+                TimingShift(key, a.label, a.tenure_s, b.tenure_s)
+                for a, b in zip(raws[0].checkpoints, raws[1].checkpoints, strict=True)
+                if a.tenure_s != b.tenure_s
+            ]
         for kind in ("effects", "currencies"):
             a, b = getattr(raws[0], kind), getattr(raws[1], kind)
             for name in sorted({*a, *b}):
-                xs = a[name][-1] if name in a else [0.0] * careers
-                ys = b[name][-1] if name in b else [0.0] * careers
-                moved = sum(1 for x, y in zip(xs, ys, strict=True) if x != y)
-                if moved:
-                    career_shifts.append(
-                        CareerShift(
-                            key,
-                            name,
-                            summarize(xs),
-                            summarize(ys),
-                            sum(y - x for x, y in zip(xs, ys, strict=True)) / careers,
-                            moved / careers,
-                        )
-                    )
+                shift = _career_shift(key, name, a.get(name), b.get(name), careers, paired)
+                if shift is not None:
+                    career_shifts.append(shift)
     return Comparison(
-        field_changes(before, after), tuple(offer_shifts), tuple(career_shifts), reports
+        field_changes(before, after),
+        tuple(offer_shifts),
+        tuple(career_shifts),
+        tuple(timings),
+        reports,
+    )
+
+
+def _career_shift(
+    job_key: str,
+    name: str,
+    before: list[list[float]] | None,
+    after: list[list[float]] | None,
+    careers: int,
+    paired: bool,
+) -> CareerShift | None:
+    """The shift of one quantity, or None when no career's value moved at any checkpoint."""
+    zero = [0.0] * careers
+    a = before or [zero]
+    b = after or [zero]
+    deltas: tuple[float, ...] = ()
+    if paired and before is not None and after is not None:
+        deltas = tuple(
+            sum(y - x for x, y in zip(xs, ys, strict=True)) / careers
+            for xs, ys in zip(a, b, strict=True)
+        )
+    xs, ys = a[-1], b[-1]
+    moved = sum(1 for x, y in zip(xs, ys, strict=True) if x != y)
+    if not moved and not (paired and any(ca != cb for ca, cb in zip(a, b, strict=False))):
+        return None
+    return CareerShift(
+        job_key,
+        name,
+        summarize(xs),
+        summarize(ys),
+        sum(y - x for x, y in zip(xs, ys, strict=True)) / careers,
+        moved / careers,
+        deltas,
     )
