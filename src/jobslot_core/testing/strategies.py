@@ -457,24 +457,16 @@ def offer_contexts(
     )
 
 
-def _grid(value: float, precision: int) -> float:
-    return round(value, precision)
-
-
 @st.composite
 def _varied_cell(draw: st.DrawFn, cell: BuffRange, precision: int, spread: float) -> BuffRange:
     """The cell with its mean, bounds and spread nudged by up to `spread` of its width."""
     width = cell.max_value - cell.min_value
     step = 10.0**-precision
     shift = st.floats(-spread, spread, allow_nan=False)
-    low = _grid(cell.min_value + draw(shift) * width, precision)
-    high = _grid(cell.max_value + draw(shift) * width, precision)
+    low = round(cell.min_value + draw(shift) * width, precision)
+    high = round(cell.max_value + draw(shift) * width, precision)
     if cell.min_value > 0 and low <= 0:
         low = cell.min_value  # one-time buffs credit their value: keep it positive
-    if high < low:
-        low, high = high, low
-    if low <= 0 < cell.min_value:
-        low = step
     high = max(high, low)
     mean = min(max(cell.mean_value + draw(shift) * width, low), high)
     sd = cell.standard_deviation
