@@ -247,12 +247,16 @@ def _entity(
     patching each failing field and checking again); returns the entity (patched where it
     failed, so entities that depend on it can still be checked) or None."""
     value = None
+    seen: set[str] = set()
     for _ in range(20):
         try:
             value = _converter().structure(item, cls)
             break
         except (ClassValidationError, IterableValidationError, TypeError, ValueError) as exc:
             err = _from_cattrs(exc, item, path)
+            if err.field in seen:
+                return None
+            seen.add(err.field)
             problems.append((err.field, err.value, err.reason))
             item = _patched_item(item, cls, path, err.field)
             if item is None:
@@ -264,6 +268,9 @@ def _entity(
             check(value)
             break
         except InvalidCatalog as err:
+            if err.field in seen:
+                return None
+            seen.add(err.field)
             problems.append((err.field, err.value, err.reason))
             value = _patched(value, path, err.field)
     return value

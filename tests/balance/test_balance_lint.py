@@ -164,3 +164,17 @@ def test_unknown_format_is_an_error(tmp_path: Path, suffix: str) -> None:
     path.write_text("x")
     (error,) = lint_file(path).errors
     assert error.path == "format"
+
+
+def test_several_errors_in_one_entity_and_no_repeats() -> None:
+    """A job with a bad tier, a bad max level and bad level tenure: each reported once."""
+    broken = TEXT.replace('tier = "D"', 'tier = "Q"', 1).replace(
+        "max_level = 10\n#              L2", "max_level = 500\n#              L2", 1
+    ).replace("level_tenure = [50, 120,", "level_tenure = [50, 20,", 1)
+    report = lint_text(broken, "toml")
+    assert [(p.path, p.value, p.line) for p in report.errors] == [
+        ("job_types.janitor.tier", "Q", 20),
+        ("job_types.janitor.max_level", 500, 21),
+        ("job_types.janitor.level_tenure[1]", 20, 23),
+    ]
+    assert all(p.line is not None for p in report.errors)
