@@ -1,0 +1,810 @@
+"""PostgresStore: many game-server processes, on many machines, sharing one PostgreSQL database.
+
+Needs the `postgres` extra (psycopg 3 and psycopg_pool), imported when a store is constructed:
+importing this module needs neither, and nothing connects at import.
+
+Layout: the tables live in one schema (default `jobslot`). Each `protocol.TABLES` entry is a
+table with a typed column per key and index field (`text COLLATE "C"`, so text orders by code
+point as Python does; `bigint`; `boolean`), and `doc`, the record as compact sorted JSON text.
+Besides them: `jobslot_meta` (the marker and schema version), `scopes` (one row per lock scope)
+and `tails` (the last seq of each log).
+
+Concurrency (docs/postgres.md says what each guarantee rests on): a write unit of work runs at
+READ COMMITTED and takes its scopes as row locks (`SELECT ... FROM scopes ... ORDER BY name FOR
+UPDATE`); its first log append locks the log tails (one statement), and everything written after
+that is sent together with COMMIT in one pipeline, so the tails are held for about one round
+trip. Writes that need no answer (put, delete, appends) are queued and travel with the next
+statement that does. Read units of work are REPEATABLE READ READ ONLY: one snapshot.
+
+Errors: SQLSTATE class 40 (serialization failure, deadlock) and 55P03 (lock not available)
+become `ConcurrencyConflict`; a duplicate key on `insert` is `DuplicateKey` (or, for an insert
+queued behind a log append, a `ConcurrencyConflict` from `commit`); the connection lost while
+COMMIT was in flight is `CommitOutcomeUnknown`; anything else is `StorageError`, with the
+SQLSTATE on `.sqlstate`. No psycopg exception leaves the adapter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import typing
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+
+from ..errors import (
+    CommitOutcomeUnknown,
+    ConcurrencyConflict,
+    CorruptStore,
+    InvalidArgument,
+    StorageError,
+    UnsupportedSchema,
+)
+from ..serialization import make_converter
+from .protocol import TABLES, Capabilities, DuplicateKey, Table
+
+__all__ = ["APPLICATION", "MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "create_table_sql"]
+
+R = TypeVar("R")
+_Key = tuple[Any, ...]
+
+APPLICATION = "jobslot_core"
+"""The value of `jobslot_meta.application` in every schema this adapter made."""
+
+_EXTRA_HINT = "PostgresStore needs the `postgres` extra: pip install 'jobslot_core[postgres]'"
+
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+_RETRYABLE = frozenset({"40001", "40P01", "55P03"})
+"""Serialization failure, deadlock detected, lock not available (lock_timeout, NOWAIT)."""
+
+_UNIQUE_VIOLATION = "23505"
+
+_IDLE = 0
+"""libpq's PQTRANS_IDLE: no transaction open on the connection (nothing to roll back)."""
+
+_LOGS = tuple(sorted(t.name for t in TABLES if t.log))
+
+
+def _q(name: str) -> str:
+    """Quote an identifier (field names such as `key` are SQL keywords)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _columns(table: Table[Any]) -> tuple[str, ...]:
+    """Key fields, then index fields not already listed: the columns besides `doc`."""
+    seen: dict[str, None] = dict.fromkeys(table.key)
+    for ix in table.indexes:
+        seen.update(dict.fromkeys(ix))
+    return tuple(seen)
+
+
+def _column_type(table: Table[Any], field: str) -> str:
+    """The SQL type of one key or index column, from the record class's field type."""
+    hint = typing.get_type_hints(table.record)[field]
+    kinds = set(typing.get_args(hint) or (hint,)) - {type(None)}
+    nullable = type(None) in (typing.get_args(hint) or ())
+    if kinds == {str}:
+        sql = 'text COLLATE "C"'
+    elif kinds == {bool}:
+        sql = "boolean"
+    elif kinds == {int}:
+        sql = "bigint"
+    else:
+        raise TypeError(f"{table.name}.{field}: no column type for {hint}")
+    return sql if nullable and field not in table.key else sql + " NOT NULL"
+
+
+def _index_name(table: Table[Any], fields: tuple[str, ...]) -> str:
+    return f"{table.name}__by__{'__'.join(fields)}"
+
+
+def create_table_sql(schema: str, table: Table[Any]) -> list[str]:
+    """DDL for one declared table and its indexes in `schema` (idempotent: IF NOT EXISTS)."""
+    name = f"{_q(schema)}.{_q(table.name)}"
+    cols = [f"{_q(c)} {_column_type(table, c)}" for c in _columns(table)]
+    cols.append("doc text NOT NULL")
+    cols.append(f"PRIMARY KEY ({', '.join(_q(c) for c in table.key)})")
+    statements = [f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(cols)})"]
+    for ix in table.indexes:
+        # The key columns follow the index fields, so `find` reads rows already in key order.
+        fields = (*ix, *(k for k in table.key if k not in ix))
+        statements.append(
+            f"CREATE INDEX IF NOT EXISTS {_q(_index_name(table, ix))} "
+            f"ON {name} ({', '.join(_q(c) for c in fields)})"
+        )
+    return statements
+
+
+def _migrate_1(cur: Any, schema: str) -> None:
+    """Version 1: the meta, scopes and tails tables, and every table of `TABLES`."""
+    s = _q(schema)
+    cur.execute(f"CREATE TABLE {s}.jobslot_meta (key text PRIMARY KEY, value text NOT NULL)")
+    cur.execute(f'CREATE TABLE {s}.scopes (name text COLLATE "C" PRIMARY KEY)')
+    cur.execute(f"CREATE TABLE {s}.tails (log text PRIMARY KEY, seq bigint NOT NULL)")
+    for table in TABLES:
+        for statement in create_table_sql(schema, table):
+            cur.execute(statement)
+
+
+MIGRATIONS: tuple[Callable[[Any, str], None], ...] = (_migrate_1,)
+"""`MIGRATIONS[i](cursor, schema)` takes a schema from version `i` to `i + 1`, inside the one
+transaction that opening runs under its advisory lock. Adding a table or an index to `TABLES`
+needs no migration (opening creates what is missing); changing a key or a column does."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The schema version this library writes (`jobslot_meta.schema_version`)."""
+
+
+def _psycopg() -> Any:
+    """The psycopg module, or a StorageError naming the extra."""
+    try:
+        import psycopg
+    except ImportError as e:
+        raise StorageError("extra", "postgres", _EXTRA_HINT) from e
+    return psycopg
+
+
+def _psycopg_pool() -> Any:
+    try:
+        import psycopg_pool
+    except ImportError as e:
+        raise StorageError("extra", "postgres", _EXTRA_HINT) from e
+    return psycopg_pool
+
+
+def _sqlstate(e: BaseException) -> str | None:
+    state = getattr(e, "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
+def _lost(e: BaseException, conn: Any) -> bool:
+    """Whether the error means the connection is gone (not a statement the server refused)."""
+    state = _sqlstate(e) or ""
+    return bool(getattr(conn, "broken", False) or conn.closed or state[:2] in ("08", "57"))
+
+
+def _storage_error(e: BaseException, what: str) -> StorageError:
+    """The typed error for a driver failure, with its SQLSTATE kept."""
+    state = _sqlstate(e)
+    message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    err: StorageError
+    if state in _RETRYABLE or (state or "").startswith("40"):
+        err = ConcurrencyConflict("postgres", what, f"{message} (SQLSTATE {state})")
+    else:
+        suffix = f" (SQLSTATE {state})" if state else ""
+        err = StorageError("postgres", what, f"postgres failed: {message}{suffix}")
+    err.sqlstate = state
+    return err
+
+
+def _closed_error() -> StorageError:
+    return StorageError("unit_of_work", "closed", "the unit of work was committed or rolled back")
+
+
+@attrs.frozen
+class _TableSql:
+    """SQL strings of one table, schema-qualified, built once per store."""
+
+    columns: tuple[str, ...]
+    insert: str
+    insert_new: str
+    upsert: str
+    get: str
+    delete: str
+    select_doc: str
+    order_by: str
+
+
+def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
+    name = f"{_q(schema)}.{_q(table.name)}"
+    columns = _columns(table)
+    col_list = ", ".join([*(_q(c) for c in columns), "doc"])
+    marks = ", ".join(["%s"] * (len(columns) + 1))
+    key_match = " AND ".join(f"{_q(c)} = %s" for c in table.key)
+    keys = ", ".join(_q(c) for c in table.key)
+    updates = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in (*columns, "doc") if c not in table.key)
+    insert = f"INSERT INTO {name} ({col_list}) VALUES ({marks})"
+    return _TableSql(
+        columns=columns,
+        insert=insert,
+        insert_new=insert + " ON CONFLICT DO NOTHING",
+        upsert=f"{insert} ON CONFLICT ({keys}) DO UPDATE SET {updates}",
+        get=f"SELECT doc FROM {name} WHERE {key_match}",
+        delete=f"DELETE FROM {name} WHERE {key_match}",
+        select_doc=f"SELECT doc FROM {name}",
+        order_by=" ORDER BY " + keys,
+    )
+
+
+_RECORD_CACHE_SIZE = 4096
+_UNCACHED = frozenset({"idempotency", "catalogs", "events"})
+"""Tables whose records hold free-form payloads (dicts, lists): never shared between reads."""
+
+
+class _Hooks(dict[str, Callable[..., Any]]):
+    """Table name -> converter hook, made on first lookup."""
+
+    def __init__(self, make: Callable[[str], Callable[..., Any]]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, name: str) -> Callable[..., Any]:
+        hook = self[name] = self._make(name)
+        return hook
+
+
+_Statement = tuple[str, Sequence[Any] | None]
+
+
+class _PostgresUnitOfWork:
+    """One PostgreSQL transaction on a pooled connection; rolls back unless committed.
+
+    Statements whose answer nobody waits for are queued in `_queue` and sent, pipelined, ahead
+    of the next statement that needs an answer (or with COMMIT)."""
+
+    def __init__(self, store: PostgresStore, write: bool) -> None:
+        self._store = store
+        self._write = write
+        self._conn = store._getconn()
+        self._open = True
+        self._scopes: set[str] = set()
+        self._next_seq: dict[str, int] | None = None  # set once the log tails are held
+        self._first_seq: dict[str, int] = {}
+        self._late_inserts = 0
+        self._queue: list[_Statement] = list(store._begin_write if write else store._begin_read)
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def _send(self, sql: str, params: Sequence[Any] | None, what: str) -> Any:
+        """Send the queue and this statement; return its cursor (results fetched)."""
+        if not self._open:
+            raise _closed_error()
+        queue, self._queue = self._queue, []
+        conn = self._conn
+        try:
+            if queue:
+                with conn.pipeline():
+                    for q_sql, q_params in queue:
+                        conn.execute(q_sql, q_params)
+                    cur = conn.execute(sql, params)
+            else:
+                cur = conn.execute(sql, params)
+            return cur
+        except self._store._driver_errors as e:
+            self._fail()
+            raise _storage_error(e, what) from e
+
+    def _fail(self) -> None:
+        """Roll back after an error (the transaction is aborted) and give the connection back."""
+        conn = self._conn
+        broken = True
+        try:
+            if not conn.closed and not getattr(conn, "broken", False):
+                conn.execute("ROLLBACK")
+                broken = False
+        except self._store._driver_errors:
+            pass
+        self._close(broken=broken)
+
+    def _row(self, table: Table[Any], record: Any) -> tuple[Any, ...]:
+        store = self._store
+        data = store._unstructure[table.name](record)
+        return (*(data[c] for c in store._sql[table.name].columns), store._encode(data))
+
+    def _decode(self, table: Table[R], doc: str) -> R:
+        cache = self._store._records
+        cached = cache.get((table.name, doc))
+        if cached is not None:
+            found: R = cached
+            return found
+        try:
+            record: R = self._store._structure[table.name](self._store._decode(doc), table.record)
+        except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as e:
+            raise CorruptStore(table.name, doc[:200], f"stored record does not decode: {e}") from e
+        if table.name not in _UNCACHED:
+            if len(cache) >= _RECORD_CACHE_SIZE:
+                cache.clear()
+            cache[(table.name, doc)] = record
+        return record
+
+    def _query(self, table: Table[Any], where: dict[str, Any], scan: bool) -> tuple[str, list[Any]]:
+        """The SELECT of `find` (or `scan`) and its parameters, built once per shape."""
+        fields = tuple(where)
+        nulls = tuple(v is None for v in where.values())
+        shape = (table.name, fields, nulls, scan)
+        query = self._store._queries.get(shape)
+        if query is None:
+            if not table.queryable(fields):
+                raise ValueError(f"{table.name}: no key or index starts with {fields}")
+            sql = self._store._sql[table.name]
+            conditions = [
+                f"{_q(f)} IS NULL" if null else f"{_q(f)} = %s"
+                for f, null in zip(fields, nulls, strict=True)
+            ]
+            if scan:
+                conditions.insert(0, "seq > %s")
+            query = sql.select_doc + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
+            query += sql.order_by + (" LIMIT %s" if scan else "")
+            self._store._queries[shape] = query
+        return query, [v for v in where.values() if v is not None]
+
+    # -- the protocol --------------------------------------------------------------------------
+
+    def lock(self, scopes: Iterable[str]) -> None:
+        """Hold each scope's row lock until the unit of work ends (rows made on first use)."""
+        if not self._open:
+            raise _closed_error()
+        names = sorted(set(scopes) - self._scopes)
+        if not names:
+            return
+        if not self._write:
+            raise StorageError("unit_of_work", "read", "a read unit of work takes no lock scopes")
+        for name in names:
+            if not isinstance(name, str) or not name or "\x00" in name:
+                raise InvalidArgument("scope", name, "must be a non-empty string")
+        store = self._store
+        rows = self._send(store._lock_scopes, (names, names), "lock").fetchall()
+        while len(rows) < len(names):
+            # A scope row that another transaction inserted and committed while this statement
+            # ran is outside its snapshot; the next statement sees (and locks) it.
+            rows = self._send(store._lock_again, (names,), "lock").fetchall()
+        self._scopes.update(names)
+
+    def get(self, table: Table[R], key: _Key) -> R | None:
+        row = self._send(self._store._sql[table.name].get, tuple(key), table.name).fetchone()
+        return None if row is None else self._decode(table, row[0])
+
+    def find(self, table: Table[R], **where: Any) -> list[R]:
+        query, params = self._query(table, where, scan=False)
+        rows = self._send(query, params, table.name).fetchall()
+        return [self._decode(table, doc) for (doc,) in rows]
+
+    def insert(self, table: Table[R], record: R) -> None:
+        row = self._row(table, record)
+        sql = self._store._sql[table.name]
+        if self._next_seq is not None:
+            # Behind a log append: travels with COMMIT; a duplicate fails the commit instead.
+            self._queue_write(sql.insert, row)
+            self._late_inserts += 1
+            return
+        cur = self._send(sql.insert_new, row, table.name)
+        if cur.rowcount == 0:
+            raise DuplicateKey(f"{table.name}{table.key_of(record)}")
+
+    def put(self, table: Table[R], record: R) -> None:
+        self._queue_write(self._store._sql[table.name].upsert, self._row(table, record))
+
+    def delete(self, table: Table[R], key: _Key) -> None:
+        self._queue_write(self._store._sql[table.name].delete, tuple(key))
+
+    def _queue_write(self, sql: str, params: Sequence[Any]) -> None:
+        if not self._open:
+            raise _closed_error()
+        if not self._write:
+            raise StorageError("unit_of_work", "read", "a read unit of work cannot write")
+        self._queue.append((sql, params))
+
+    def append(self, table: Table[R], build: Callable[[int], R]) -> R:
+        if not table.log:
+            raise ValueError(f"{table.name} is not a log table")
+        if not self._open:
+            raise _closed_error()
+        if not self._write:
+            raise StorageError("unit_of_work", "read", "a read unit of work cannot write")
+        if self._next_seq is None:
+            rows = self._send(self._store._lock_tails, None, "tails").fetchall()
+            self._next_seq = {log: int(seq) + 1 for log, seq in rows}
+            self._first_seq = dict(self._next_seq)
+        seq = self._next_seq[table.name]
+        record = build(seq)
+        self._queue_write(self._store._sql[table.name].insert, self._row(table, record))
+        self._next_seq[table.name] = seq + 1
+        return record
+
+    def scan(
+        self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
+    ) -> list[R]:
+        query, params = self._query(table, where, scan=True)
+        rows = self._send(query, [after, *params, limit], table.name).fetchall()
+        return [self._decode(table, doc) for (doc,) in rows]
+
+    def commit(self) -> None:
+        """Send every queued write, the tails and COMMIT in one round trip."""
+        if not self._open:
+            raise _closed_error()
+        store = self._store
+        if self._next_seq is not None:
+            for log, seq in self._next_seq.items():
+                if seq != self._first_seq[log]:
+                    self._queue.append((store._set_tail, (seq - 1, log)))
+        queue, self._queue = self._queue, []
+        conn = self._conn
+        sent_commit = False
+        try:
+            if queue:
+                with conn.pipeline():
+                    for q_sql, q_params in queue:
+                        conn.execute(q_sql, q_params)
+                    sent_commit = True
+                    conn.execute("COMMIT")
+            else:
+                sent_commit = True
+                conn.execute("COMMIT")
+        except store._driver_errors as e:
+            lost = _lost(e, conn)
+            self._fail()
+            if lost and sent_commit:
+                err: StorageError = CommitOutcomeUnknown(
+                    "commit", "postgres", f"the connection was lost during COMMIT: {e}"
+                )
+                err.sqlstate = _sqlstate(e)
+                raise err from e
+            if _sqlstate(e) == _UNIQUE_VIOLATION and self._late_inserts:
+                err = ConcurrencyConflict(
+                    "insert", "commit", f"a queued insert found its key taken: {e}"
+                )
+                err.sqlstate = _UNIQUE_VIOLATION
+                raise err from e
+            raise _storage_error(e, "commit") from e
+        self._close()
+
+    def rollback(self) -> None:
+        if not self._open:
+            return
+        self._queue.clear()
+        conn = self._conn
+        try:
+            if int(conn.info.transaction_status) != _IDLE:
+                conn.execute("ROLLBACK")
+        except self._store._driver_errors as e:
+            self._close(broken=True)
+            raise _storage_error(e, "rollback") from e
+        self._close()
+
+    def _close(self, broken: bool = False) -> None:
+        if self._open:
+            self._open = False
+            self._store._putconn(self._conn, broken=broken)
+
+    def __enter__(self) -> _PostgresUnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._open:
+            self.rollback()
+
+
+class PostgresStore:
+    """Keeps the game's state in one schema of a PostgreSQL database, shared by many processes.
+
+    Give a `conninfo` (a libpq connection string or URL) and the store makes its own pool of
+    `min_size`..`max_size` connections, each checked before use when idle for more than
+    `check_idle_s`, replaced after `max_lifetime_s`, and configured with `lock_timeout_ms`,
+    `statement_timeout_ms` and `idle_in_transaction_timeout_ms`. Or give `pool`, the host's own
+    `psycopg_pool.ConnectionPool`: the store then sets those timeouts per transaction
+    (`SET LOCAL`), and leaves the pool to the host (`close()` does not close it).
+
+    `prepare_threshold` is psycopg's: statements are prepared on the server after that many
+    runs; pass None behind PgBouncer in transaction pooling mode (before 1.21).
+
+    Raises:
+        StorageError: the `postgres` extra is missing, or the server cannot be reached or set up.
+        CorruptStore: the schema holds tables that are not a jobslot schema (left untouched).
+        UnsupportedSchema: a newer library wrote the schema (left untouched).
+    """
+
+    capabilities = Capabilities(
+        parallel_scopes=True, shared_by_processes=True, commit_outcome_can_be_unknown=True
+    )
+
+    def __init__(
+        self,
+        conninfo: str | None = None,
+        *,
+        pool: Any = None,
+        schema: str = "jobslot",
+        min_size: int = 1,
+        max_size: int = 8,
+        max_lifetime_s: float = 1800.0,
+        check_idle_s: float = 5.0,
+        lock_timeout_ms: int = 10_000,
+        statement_timeout_ms: int = 30_000,
+        idle_in_transaction_timeout_ms: int = 60_000,
+        prepare_threshold: int | None = 5,
+        connect_timeout_s: float = 30.0,
+    ) -> None:
+        if (conninfo is None) == (pool is None):
+            raise InvalidArgument("conninfo", conninfo, "give exactly one of conninfo and pool")
+        if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
+            raise InvalidArgument(
+                "schema", schema, "must be a lower-case identifier ([a-z_][a-z0-9_]*, <= 63)"
+            )
+        for field, value in (
+            ("lock_timeout_ms", lock_timeout_ms),
+            ("statement_timeout_ms", statement_timeout_ms),
+            ("idle_in_transaction_timeout_ms", idle_in_transaction_timeout_ms),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidArgument(field, value, "must be an integer of milliseconds >= 0")
+        if not (isinstance(min_size, int) and isinstance(max_size, int) and 0 < min_size):
+            raise InvalidArgument("min_size", min_size, "must be an integer >= 1")
+        if max_size < min_size:
+            raise InvalidArgument("max_size", max_size, f"must be >= min_size ({min_size})")
+        psycopg = _psycopg()
+        pool_module = _psycopg_pool()
+        self.schema = schema
+        self._driver_errors: tuple[type[BaseException], ...] = (
+            psycopg.Error,
+            pool_module.PoolTimeout,
+            UnicodeError,
+            OverflowError,
+        )
+        self._settings = {
+            "lock_timeout": f"{lock_timeout_ms}ms",
+            "statement_timeout": f"{statement_timeout_ms}ms",
+            "idle_in_transaction_session_timeout": f"{idle_in_transaction_timeout_ms}ms",
+        }
+        self._check_idle_s = float(check_idle_s)
+        self._last_used: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+        self._owns_pool = pool is None
+        self._closed = False
+        self._in_uow = threading.local()
+        self._host_autocommit: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+        s = _q(schema)
+        self._lock_scopes = (
+            f"WITH made AS (INSERT INTO {s}.scopes (name) SELECT unnest(%s::text[])"
+            f" ON CONFLICT DO NOTHING)"
+            f" SELECT name FROM {s}.scopes WHERE name = ANY(%s::text[]) ORDER BY name FOR UPDATE"
+        )
+        self._lock_again = (
+            f"SELECT name FROM {s}.scopes WHERE name = ANY(%s::text[]) ORDER BY name FOR UPDATE"
+        )
+        self._lock_tails = f"SELECT log, seq FROM {s}.tails ORDER BY log FOR UPDATE"
+        self._set_tail = f"UPDATE {s}.tails SET seq = %s WHERE log = %s"
+        begin_write: list[_Statement] = [("BEGIN ISOLATION LEVEL READ COMMITTED", None)]
+        begin_read: list[_Statement] = [("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", None)]
+        if pool is not None:
+            # The host's connections are configured by the host: set the timeouts per
+            # transaction (queued, so they travel with the first statement).
+            local = [
+                ("SELECT set_config(%s, %s, true)", (k, v)) for k, v in self._settings.items()
+            ]
+            begin_write += local
+            begin_read += local
+        self._begin_write = tuple(begin_write)
+        self._begin_read = tuple(begin_read)
+        converter = make_converter()
+        records = {t.name: t.record for t in TABLES}
+        self._unstructure = _Hooks(lambda name: converter.get_unstructure_hook(records[name]))
+        self._structure = _Hooks(lambda name: converter.get_structure_hook(records[name]))
+        self._encode = json.JSONEncoder(
+            sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode
+        self._decode = json.JSONDecoder().decode
+        self._sql = {t.name: _table_sql(schema, t) for t in TABLES}
+        self._queries: dict[tuple[str, tuple[str, ...], tuple[bool, ...], bool], str] = {}
+        self._records: dict[tuple[str, str], Any] = {}
+        if pool is None:
+            try:
+                self._pool = pool_module.ConnectionPool(
+                    conninfo,
+                    min_size=min_size,
+                    max_size=max_size,
+                    max_lifetime=max_lifetime_s,
+                    kwargs={"autocommit": True, "prepare_threshold": prepare_threshold},
+                    configure=self._configure,
+                    check=self._check,
+                    open=False,
+                    name=f"jobslot:{schema}",
+                    timeout=connect_timeout_s,
+                )
+                self._pool.open(wait=True, timeout=connect_timeout_s)
+            except self._driver_errors as e:
+                raise StorageError(
+                    "conninfo", _redact(conninfo), f"cannot connect to PostgreSQL: {e}"
+                ) from e
+        else:
+            self._pool = pool
+        try:
+            self._open_schema()
+        except BaseException:
+            if self._owns_pool:
+                self._pool.close()
+            raise
+
+    # -- connections -----------------------------------------------------------------------------
+
+    def _configure(self, conn: Any) -> None:
+        """Each new connection of the store's own pool: its timeouts, set once per session."""
+        for key, value in self._settings.items():
+            conn.execute("SELECT set_config(%s, %s, false)", (key, value))
+
+    def _check(self, conn: Any) -> None:
+        """Check a pooled connection before use, when it sat idle long enough to have died."""
+        last = self._last_used.get(conn)
+        if last is None or time.monotonic() - last > self._check_idle_s:
+            type(self._pool).check_connection(conn)
+
+    def _getconn(self) -> Any:
+        if getattr(self._in_uow, "open", False):
+            raise StorageError(
+                "unit_of_work", "nested", "this thread already has a unit of work open here"
+            )
+        if self._closed:
+            raise StorageError("store", self.schema, "the store is closed")
+        try:
+            conn = self._pool.getconn()
+        except self._driver_errors as e:
+            raise _storage_error(e, "connect") from e
+        if not self._owns_pool and not conn.autocommit:
+            try:
+                conn.autocommit = True
+            except self._driver_errors as e:
+                self._pool.putconn(conn)
+                raise _storage_error(e, "connect") from e
+            self._host_autocommit[conn] = False
+        self._in_uow.open = True
+        return conn
+
+    def _putconn(self, conn: Any, *, broken: bool = False) -> None:
+        self._in_uow.open = False
+        if broken and not conn.closed:
+            conn.close()  # the pool drops a closed connection and makes a new one
+        if self._host_autocommit.pop(conn, None) is False and not conn.closed:
+            try:
+                conn.autocommit = False
+            except self._driver_errors:
+                conn.close()
+        self._last_used[conn] = time.monotonic()
+        try:
+            self._pool.putconn(conn)
+        except self._driver_errors:
+            pass
+
+    # -- opening ---------------------------------------------------------------------------------
+
+    def _inspect(self, cur: Any) -> tuple[set[str], int | None]:
+        """The schema's tables, and its recorded schema version (None: not a jobslot schema).
+
+        Raises CorruptStore for a schema holding tables that are not ours."""
+        cur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (self.schema,),
+        )
+        tables = {r[0] for r in cur.fetchall()}
+        if not tables:
+            return tables, None
+        if "jobslot_meta" not in tables:
+            raise CorruptStore(
+                "schema", self.schema, f"holds tables that are not jobslot's: {sorted(tables)[:5]}"
+            )
+        cur.execute(f"SELECT key, value FROM {_q(self.schema)}.jobslot_meta")
+        meta = dict(cur.fetchall())
+        if meta.get("application") != APPLICATION:
+            raise CorruptStore(
+                "schema", self.schema, f"jobslot_meta names application {meta.get('application')!r}"
+            )
+        try:
+            version = int(meta["schema_version"])
+        except (KeyError, ValueError) as e:
+            raise CorruptStore("schema", self.schema, "jobslot_meta has no schema_version") from e
+        if version > SCHEMA_VERSION:
+            raise UnsupportedSchema(
+                "schema",
+                self.schema,
+                f"schema version {version} is newer than this library's {SCHEMA_VERSION}",
+            )
+        return tables, version
+
+    def _complete(self, cur: Any, tables: set[str]) -> bool:
+        """Whether every declared table, index and tail row exists."""
+        if not {t.name for t in TABLES} | {"scopes", "tails"} <= tables:
+            return False
+        cur.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", (self.schema,))
+        indexes = {r[0] for r in cur.fetchall()}
+        if any(_index_name(t, ix) not in indexes for t in TABLES for ix in t.indexes):
+            return False
+        cur.execute(f"SELECT log FROM {_q(self.schema)}.tails")
+        return {r[0] for r in cur.fetchall()} == set(_LOGS)
+
+    def _open_schema(self) -> None:
+        """Check the schema read only; create or migrate it under an advisory lock if needed."""
+        conn = self._getconn()
+        broken = False
+        try:
+            with conn.cursor() as cur:
+                cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                tables, version = self._inspect(cur)
+                ready = version == SCHEMA_VERSION and self._complete(cur, tables)
+                cur.execute("ROLLBACK")
+                if not ready:
+                    self._upgrade(cur)
+        except self._driver_errors as e:
+            broken = True
+            raise StorageError(
+                "schema", self.schema, f"cannot open the jobslot schema: {e}"
+            ) from e
+        except BaseException:
+            broken = True
+            raise
+        finally:
+            self._putconn(conn, broken=broken)
+
+    def _upgrade(self, cur: Any) -> None:
+        """Create or migrate the schema in one transaction, one process at a time."""
+        s = _q(self.schema)
+        cur.execute("BEGIN")
+        try:
+            # Many processes may open at once: one migrates, the others wait and find it done.
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("jobslot:" + self.schema,))
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
+            tables, version = self._inspect(cur)
+            for step in range(version or 0, SCHEMA_VERSION):
+                MIGRATIONS[step](cur, self.schema)
+            for table in TABLES:
+                for statement in create_table_sql(self.schema, table):
+                    cur.execute(statement)
+            cur.execute(f'CREATE TABLE IF NOT EXISTS {s}.scopes (name text COLLATE "C" PRIMARY KEY)')
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {s}.tails (log text PRIMARY KEY, seq bigint NOT NULL)"
+            )
+            for log in _LOGS:
+                cur.execute(
+                    f"INSERT INTO {s}.tails (log, seq)"
+                    f" SELECT %s, COALESCE(MAX(seq), 0) FROM {s}.{_q(log)}"
+                    " ON CONFLICT DO NOTHING",
+                    (log,),
+                )
+            for key, value in (("application", APPLICATION), ("schema_version", SCHEMA_VERSION)):
+                cur.execute(
+                    f"INSERT INTO {s}.jobslot_meta (key, value) VALUES (%s, %s)"
+                    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    (key, str(value)),
+                )
+            cur.execute("COMMIT")
+        except BaseException:
+            if not cur.connection.closed:
+                cur.execute("ROLLBACK")
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version recorded in the database."""
+        with self.unit_of_work(write=False) as uow:
+            cur = uow._send(
+                f"SELECT value FROM {_q(self.schema)}.jobslot_meta WHERE key = 'schema_version'",
+                None,
+                "jobslot_meta",
+            )
+            return int(cur.fetchone()[0])
+
+    # -- the Store protocol --------------------------------------------------------------------
+
+    def unit_of_work(self, *, write: bool = True) -> _PostgresUnitOfWork:
+        """Begin a transaction: READ COMMITTED with row-lock scopes when `write`, else one
+        REPEATABLE READ READ ONLY snapshot."""
+        return _PostgresUnitOfWork(self, write)
+
+    def close(self) -> None:
+        """Close the store's own pool (a host's pool stays open)."""
+        self._closed = True
+        if self._owns_pool:
+            self._pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _redact(conninfo: str) -> str:
+    """The conninfo without its password (errors carry the value they name)."""
+    conninfo = re.sub(r"(password\s*=\s*)\S+", r"\1***", conninfo)
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", conninfo)
