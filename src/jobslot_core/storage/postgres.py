@@ -25,6 +25,7 @@ SQLSTATE on `.sqlstate`. No psycopg exception leaves the adapter.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -208,7 +209,9 @@ def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
     marks = ", ".join(["%s"] * (len(columns) + 1))
     key_match = " AND ".join(f"{_q(c)} = %s" for c in table.key)
     keys = ", ".join(_q(c) for c in table.key)
-    updates = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in (*columns, "doc") if c not in table.key)
+    updates = ", ".join(
+        f"{_q(c)} = EXCLUDED.{_q(c)}" for c in (*columns, "doc") if c not in table.key
+    )
     insert = f"INSERT INTO {name} ({col_list}) VALUES ({marks})"
     return _TableSql(
         columns=columns,
@@ -532,7 +535,7 @@ class PostgresStore:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidArgument(field, value, "must be an integer of milliseconds >= 0")
-        if not (isinstance(min_size, int) and isinstance(max_size, int) and 0 < min_size):
+        if not (isinstance(min_size, int) and isinstance(max_size, int) and min_size > 0):
             raise InvalidArgument("min_size", min_size, "must be an integer >= 1")
         if max_size < min_size:
             raise InvalidArgument("max_size", max_size, f"must be >= min_size ({min_size})")
@@ -572,9 +575,7 @@ class PostgresStore:
         if pool is not None:
             # The host's connections are configured by the host: set the timeouts per
             # transaction (queued, so they travel with the first statement).
-            local = [
-                ("SELECT set_config(%s, %s, true)", (k, v)) for k, v in self._settings.items()
-            ]
+            local = [("SELECT set_config(%s, %s, true)", (k, v)) for k, v in self._settings.items()]
             begin_write += local
             begin_read += local
         self._begin_write = tuple(begin_write)
@@ -607,7 +608,7 @@ class PostgresStore:
                 self._pool.open(wait=True, timeout=connect_timeout_s)
             except self._driver_errors as e:
                 raise StorageError(
-                    "conninfo", _redact(conninfo), f"cannot connect to PostgreSQL: {e}"
+                    "conninfo", _redact(conninfo or ""), f"cannot connect to PostgreSQL: {e}"
                 ) from e
         else:
             self._pool = pool
@@ -662,10 +663,8 @@ class PostgresStore:
             except self._driver_errors:
                 conn.close()
         self._last_used[conn] = time.monotonic()
-        try:
+        with contextlib.suppress(*self._driver_errors):
             self._pool.putconn(conn)
-        except self._driver_errors:
-            pass
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -727,9 +726,7 @@ class PostgresStore:
                     self._upgrade(cur)
         except self._driver_errors as e:
             broken = True
-            raise StorageError(
-                "schema", self.schema, f"cannot open the jobslot schema: {e}"
-            ) from e
+            raise StorageError("schema", self.schema, f"cannot open the jobslot schema: {e}") from e
         except BaseException:
             broken = True
             raise
@@ -744,13 +741,15 @@ class PostgresStore:
             # Many processes may open at once: one migrates, the others wait and find it done.
             cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("jobslot:" + self.schema,))
             cur.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
-            tables, version = self._inspect(cur)
+            _tables, version = self._inspect(cur)
             for step in range(version or 0, SCHEMA_VERSION):
                 MIGRATIONS[step](cur, self.schema)
             for table in TABLES:
                 for statement in create_table_sql(self.schema, table):
                     cur.execute(statement)
-            cur.execute(f'CREATE TABLE IF NOT EXISTS {s}.scopes (name text COLLATE "C" PRIMARY KEY)')
+            cur.execute(
+                f'CREATE TABLE IF NOT EXISTS {s}.scopes (name text COLLATE "C" PRIMARY KEY)'
+            )
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {s}.tails (log text PRIMARY KEY, seq bigint NOT NULL)"
             )

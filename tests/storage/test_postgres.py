@@ -1,0 +1,47 @@
+"""PostgresStore against the storage contract, on the real server, one fresh schema per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pg_support
+import pytest
+
+from jobslot_core.storage import Store
+from jobslot_core.storage.postgres import PostgresStore
+from jobslot_core.testing.contract import StorageContract
+
+
+@pytest.fixture(scope="module")
+def schemas() -> Iterator[pg_support.Schemas]:
+    pg_support.require_server()
+    made = pg_support.Schemas()
+    yield made
+    made.drop_all()
+
+
+class TestPostgres(StorageContract):
+    @pytest.fixture(autouse=True)
+    def _schemas(self, schemas: pg_support.Schemas) -> None:
+        self._made = schemas
+
+    def make_store(self, tmp_path: Path) -> PostgresStore:
+        # One schema per module, emptied before each test; a test that broke it gets a new one.
+        if not self._made.made or not pg_support.execute(
+            "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self._made.made[-1],)
+        ):
+            schema = self._made.new("contract")
+        else:
+            schema = self._made.made[-1]
+            pg_support.reset_schema(schema)
+        return PostgresStore(pg_support.dsn(), schema=schema, max_size=4)
+
+    def reopen(self, store: Store, tmp_path: Path) -> PostgresStore:
+        assert isinstance(store, PostgresStore)
+        return PostgresStore(pg_support.dsn(), schema=store.schema, max_size=4)
+
+    def break_store(self, store: Store) -> None:
+        """Make every later statement fail: the schema disappears under the store."""
+        assert isinstance(store, PostgresStore)
+        pg_support.execute(f'ALTER SCHEMA "{store.schema}" RENAME TO "{store.schema}_broken"')
