@@ -160,7 +160,7 @@ class DropProxy:
                         return
                     dst = server if src is client else client
                     dst.sendall(data)
-                    if src is client and self.armed and b"COMMIT" in data:
+                    if src is client and self.armed and b"\x00COMMIT\x00" in data:
                         self.armed = False
                         self.drops += 1
                         return

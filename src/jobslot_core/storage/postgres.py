@@ -352,11 +352,15 @@ class _PostgresUnitOfWork:
             if not isinstance(name, str) or not name or "\x00" in name:
                 raise InvalidArgument("scope", name, "must be a non-empty string")
         store = self._store
-        rows = self._send(store._lock_scopes, (names, names), "lock").fetchall()
+        # A later call, made while holding scopes, could deadlock against a writer that holds
+        # these and waits for ours: NOWAIT turns that into an immediate ConcurrencyConflict
+        # (55P03) instead of PostgreSQL's deadlock check after deadlock_timeout.
+        nowait = " NOWAIT" if self._scopes else ""
+        rows = self._send(store._lock_scopes + nowait, (names, names), "lock").fetchall()
         while len(rows) < len(names):
             # A scope row that another transaction inserted and committed while this statement
             # ran is outside its snapshot; the next statement sees (and locks) it.
-            rows = self._send(store._lock_again, (names,), "lock").fetchall()
+            rows = self._send(store._lock_again + nowait, (names,), "lock").fetchall()
         self._scopes.update(names)
 
     def get(self, table: Table[R], key: _Key) -> R | None:
