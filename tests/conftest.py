@@ -21,10 +21,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 def pytest_report_header(config: object) -> str:
     """Which PostgreSQL server the PostgreSQL tests run against (or why they skip)."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent / "storage"))
     import pg_support
 
     version = pg_support.server_version()

@@ -1,4 +1,5 @@
-"""Fixtures for the service scenario tests: a game on every store (MemoryStore, a SQLite file) +
+"""Fixtures for the service scenario tests: a game on every store (MemoryStore, a SQLite file,
+PostgreSQL) +
 ManualClock built from examples/catalog.toml, catalog variants for other policies, a whole-store
 snapshot, and a teardown that requires `audit(store) == ()` after every test."""
 
@@ -11,6 +12,7 @@ from typing import Any
 import attrs
 import pytest
 
+import pg_support
 from jobslot_core import Admin, Catalog, JobSlots, ManualClock, load_catalog
 from jobslot_core.audit import audit
 from jobslot_core.catalog import (
@@ -25,24 +27,35 @@ from jobslot_core.engine import BuffChoice
 from jobslot_core.errors import JobSlotError
 from jobslot_core.model import Offer
 from jobslot_core.storage import MemoryStore, SQLiteStore, Store
-from jobslot_core.storage.protocol import TABLES
+from jobslot_core.storage.postgres import PostgresStore
+from jobslot_core.storage.protocol import IDEMPOTENCY, TABLES
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.toml"
 SECRET = b"scenario secret"
 SECRET_ID = "s1"
 
 
+PG_SCHEMAS = pg_support.SchemaRing()
+"""PostgreSQL schemas for the scenario stores (emptied before reuse, dropped at the end)."""
+
 STORES: dict[str, Callable[[Path], Store]] = {
     "memory": lambda path: MemoryStore(),
     "sqlite": lambda path: SQLiteStore(path / "game.db"),
+    "postgres": lambda path: PostgresStore(pg_support.dsn(), schema=PG_SCHEMAS.take(), max_size=4),
 }
 """Every store the scenarios run on, by name (a factory given a fresh directory)."""
 
 
 def snapshot(store: Store) -> dict[str, list[Any]]:
-    """Every record of every table: `find` for normal tables, `scan` for log tables."""
+    """Every record of every table: `find` for normal tables, `scan` for log tables.
+
+    Leaves out the runner's settle markers (idempotency records under an automatic `~` key,
+    written by every command on a store whose commit outcome can be unknown): they record
+    that a command ran, not game state."""
     with store.unit_of_work(write=False) as uow:
-        return {t.name: list(uow.scan(t) if t.log else uow.find(t)) for t in TABLES}
+        tables = {t.name: list(uow.scan(t) if t.log else uow.find(t)) for t in TABLES}
+    tables[IDEMPOTENCY.name] = [r for r in tables[IDEMPOTENCY.name] if not r.key.startswith("~")]
+    return tables
 
 
 def variant(
@@ -158,6 +171,13 @@ class World:
         while self.game.progression(mek, job).pit_stop_ready:
             done.append(self.resolve(wallet, mek, job, pick))
         return done
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_schemas() -> Iterator[None]:
+    """The PostgreSQL scenario schemas go when the session ends."""
+    yield
+    PG_SCHEMAS.drop_all()
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pg_support
 import pytest
 
+import pg_support
 from jobslot_core.storage import Store
 from jobslot_core.storage.postgres import PostgresStore
 from jobslot_core.testing.contract import StorageContract
@@ -41,7 +43,21 @@ class TestPostgres(StorageContract):
         assert isinstance(store, PostgresStore)
         return PostgresStore(pg_support.dsn(), schema=store.schema, max_size=4)
 
-    def break_store(self, store: Store) -> None:
-        """Make every later statement fail: the schema disappears under the store."""
+    def opener(self, store: Store, tmp_path: Path) -> Callable[[], Store]:
         assert isinstance(store, PostgresStore)
-        pg_support.execute(f'ALTER SCHEMA "{store.schema}" RENAME TO "{store.schema}_broken"')
+        return functools.partial(PostgresStore, pg_support.dsn(), schema=store.schema, max_size=2)
+
+    def break_store(self, store: Store) -> contextlib.AbstractContextManager[None]:
+        return _schema_renamed(store)
+
+
+@contextlib.contextmanager
+def _schema_renamed(store: Store) -> Iterator[None]:
+    """Every statement fails inside the server (42P01): the schema is renamed away meanwhile."""
+    assert isinstance(store, PostgresStore)
+    name = store.schema
+    pg_support.execute(f'ALTER SCHEMA "{name}" RENAME TO "{name}_broken"')
+    try:
+        yield
+    finally:
+        pg_support.execute(f'ALTER SCHEMA "{name}_broken" RENAME TO "{name}"')

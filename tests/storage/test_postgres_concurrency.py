@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pg_support
 import pytest
 
+import pg_support
 from jobslot_core import model
 from jobslot_core.errors import (
     CommitOutcomeUnknown,

@@ -112,6 +112,28 @@ class Schemas:
         self.made.clear()
 
 
+class SchemaRing:
+    """Schemas for stores made one after another (scenario tests): a few are made on first
+    use and handed out in turn, each emptied first; `drop_all` removes them."""
+
+    def __init__(self, size: int = 6) -> None:
+        self.size = size
+        self.schemas = Schemas()
+        self._next = 0
+
+    def take(self) -> str:
+        require_server()
+        if len(self.schemas.made) < self.size:
+            return self.schemas.new("ring")
+        name = self.schemas.made[self._next % self.size]
+        self._next += 1
+        reset_schema(name)
+        return name
+
+    def drop_all(self) -> None:
+        self.schemas.drop_all()
+
+
 class DropProxy:
     """A TCP proxy to the server that can drop the connection right after forwarding COMMIT.
 
