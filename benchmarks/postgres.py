@@ -1,0 +1,437 @@
+"""PostgresStore benchmarks on the real server, each beside a baseline measured in the same run.
+
+Run: ``python benchmarks/postgres.py [--dsn DSN] [--quick] [--only single|procs|proxy]``
+(DSN default: ``JOBSLOT_TEST_PG`` or ``postgresql://root@127.0.0.1:5432/test``). Every schema
+it makes is dropped at the end.
+
+``single``: pit-stop cycles (``open_pit_stop`` + ``select_buff``, and a ``prestige`` after every
+third cycle of a Mek, in the time) per second from one process through `JobSlots` on
+`PostgresStore`, beside **raw psycopg** writing exactly the rows those commands wrote, in the
+same transactions: the write statements are recorded from a library run (INSERT, UPDATE,
+DELETE with their parameters, per transaction) and replayed on a copy of the same starting
+schema, durable (``synchronous_commit`` on), two ways: one round trip per statement, and
+pipelined with COMMIT (the fastest raw client). The library also does its reads, lock rows and
+checks; raw does not. Rounds interleave; medians and the ratios library/raw time are printed.
+
+``procs``: 1, 2, 4 and 8 processes, each with its own store, on disjoint wallets (one wallet
+and Mek per process) and on one hot wallet (one Mek per process, all in one wallet): total
+cycles per second, speed-up over one process, and retries per command (write units of work
+opened beyond one per command: ConcurrencyConflict reruns).
+
+``proxy``: the same through a TCP proxy on localhost, written here, that delays every chunk by
+1 ms each way (a network), for disjoint wallets and the hot wallet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from jobslot_core import JobSlots, ManualClock, load_catalog
+from jobslot_core.audit import audit
+from jobslot_core.catalog import Catalog, SlotRule, SlotUnlockPolicy
+from jobslot_core.storage.postgres import PostgresStore
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG = ROOT / "examples" / "catalog.toml"
+SECRET = b"benchmark secret"
+JOB = "janitor"
+DEFAULT_DSN = os.environ.get("JOBSLOT_TEST_PG", "postgresql://root@127.0.0.1:5432/test")
+CTX = multiprocessing.get_context("spawn")
+
+
+def catalog() -> Catalog:
+    """The example catalog with ten free slots (a hot wallet holds one Mek per process)."""
+    base = load_catalog(CATALOG)
+    slots = SlotUnlockPolicy(rules=tuple(SlotRule(n) for n in range(1, 11)), max_slots=10)
+    return attrs.evolve(base, policies=attrs.evolve(base.policies, slot_unlock=slots))
+
+
+def stops_ms(cat: Catalog) -> list[int]:
+    job = cat.job_types[JOB]
+    return [job.pit_stop_tenure(n) * 1000 for n in range(1, job.pit_stop_count + 1)]
+
+
+def connect(dsn: str) -> Any:
+    import psycopg
+
+    return psycopg.connect(dsn, autocommit=True)
+
+
+def drop(dsn: str, *schemas: str) -> None:
+    with connect(dsn) as conn:
+        for schema in schemas:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def copy_schema(dsn: str, source: str, target: str) -> None:
+    """A new schema `target` holding the same tables, indexes and rows as `source`."""
+    with connect(dsn) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{target}" CASCADE')
+        conn.execute(f'CREATE SCHEMA "{target}"')
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (source,),
+            )
+        ]
+        for t in tables:
+            conn.execute(f'CREATE TABLE "{target}"."{t}" (LIKE "{source}"."{t}" INCLUDING ALL)')
+            conn.execute(f'INSERT INTO "{target}"."{t}" SELECT * FROM "{source}"."{t}"')
+        conn.execute("ANALYZE")
+
+
+def setup_wallets(store: PostgresStore, cat: Catalog, meks: list[tuple[str, int, str]]) -> int:
+    """Register each (wallet, slot, mek), fund it, buy the janitor job there and assign it;
+    returns the clock time to go on from."""
+    clock = ManualClock(1_000_000)
+    game = JobSlots(store, cat, secret=SECRET, secret_id="s1", clock=clock)
+    funded: set[str] = set()
+    for wallet, slot, mek in meks:
+        if wallet not in funded:
+            game.deposit(wallet, "gold", 10**9)
+            funded.add(wallet)
+        game.register_mek(wallet, mek)
+        game.unlock_slot(wallet, slot)
+        game.purchase_job(wallet, slot, JOB)
+        game.assign_mek(wallet, slot, mek)
+    return clock.now_ms()
+
+
+def play(
+    game: JobSlots, clock: ManualClock, meks: list[tuple[str, str]], runs: int, cat: Catalog
+) -> int:
+    """`runs` times: every pit stop of the job for every Mek, then a prestige each; cycles."""
+    cycles = 0
+    for _ in range(runs):
+        start = clock.now_ms()
+        for due in stops_ms(cat):
+            clock.set(start + due)
+            for wallet, mek in meks:
+                offer = game.open_pit_stop(wallet, mek, JOB)
+                game.select_buff(wallet, offer.offer_id, cycles % len(offer.choices))
+                cycles += 1
+        for wallet, mek in meks:
+            game.prestige(wallet, mek, JOB)
+    return cycles
+
+
+# -- single process: library vs raw psycopg -----------------------------------------------------
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[list[tuple[str, Any]]]]:
+    """The write statements of every write transaction the store's connections run."""
+    import psycopg
+
+    transactions: list[list[tuple[str, Any]]] = []
+    open_tx: dict[int, list[tuple[str, Any]]] = {}
+    original = psycopg.Connection.execute
+
+    def execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        sql = str(query)
+        key = id(self)
+        if sql.startswith("BEGIN ISOLATION LEVEL READ COMMITTED"):
+            open_tx[key] = []
+        elif sql == "COMMIT" and key in open_tx:
+            writes = open_tx.pop(key)
+            if writes:
+                transactions.append(writes)
+        elif key in open_tx and sql.split(None, 1)[0] in ("INSERT", "UPDATE", "DELETE"):
+            open_tx[key].append((sql, params))
+        return original(self, query, params, **kwargs)
+
+    psycopg.Connection.execute = execute  # type: ignore[method-assign]
+    try:
+        yield transactions
+    finally:
+        psycopg.Connection.execute = original  # type: ignore[method-assign]
+
+
+def run_library(
+    dsn: str, schema: str, start_ms: int, wallets: int, runs: int, cat: Catalog
+) -> float:
+    with PostgresStore(dsn, schema=schema, max_size=2) as store:
+        clock = ManualClock(start_ms)
+        game = JobSlots(store, cat, secret=SECRET, secret_id="s1", clock=clock)
+        meks = [(f"wallet-{w:04d}", f"mek-{w:04d}") for w in range(wallets)]
+        started = time.perf_counter()
+        play(game, clock, meks, runs, cat)
+        elapsed = time.perf_counter() - started
+        assert audit(store) == ()
+    return elapsed
+
+
+def run_raw(
+    dsn: str, schema: str, recorded: str, txs: list[list[tuple[str, Any]]], pipelined: bool
+) -> float:
+    conn = connect(dsn)
+    try:
+        old, new = f'"{recorded}".', f'"{schema}".'
+        plan = [[(sql.replace(old, new), params) for sql, params in tx] for tx in txs]
+        started = time.perf_counter()
+        for tx in plan:
+            if pipelined:
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    for sql, params in tx:
+                        conn.execute(sql, params)
+                    conn.execute("COMMIT")
+            else:
+                conn.execute("BEGIN")
+                for sql, params in tx:
+                    conn.execute(sql, params)
+                conn.execute("COMMIT")
+        return time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+def row_counts(dsn: str, schema: str) -> dict[str, int]:
+    with connect(dsn) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (schema,),
+            )
+        ]
+        return {
+            t: conn.execute(f'SELECT count(*) FROM "{schema}"."{t}"').fetchone()[0] for t in tables
+        }
+
+
+def bench_single(dsn: str, wallets: int, runs: int, rounds: int, tag: str) -> None:
+    cat = catalog()
+    cycles = wallets * runs * len(stops_ms(cat))
+    print(
+        f"== single process: {cycles} pit-stop cycles ({wallets} wallets x {runs} runs),"
+        f" median of {rounds} rounds =="
+    )
+    start, rec, lib, raw = (f"bench_{tag}_{n}" for n in ("start", "rec", "lib", "raw"))
+    try:
+        with PostgresStore(dsn, schema=start) as store:
+            start_ms = setup_wallets(
+                store, cat, [(f"wallet-{w:04d}", 1, f"mek-{w:04d}") for w in range(wallets)]
+            )
+        copy_schema(dsn, start, rec)
+        with recording() as txs:
+            run_library(dsn, rec, start_ms, wallets, runs, cat)
+        writes = sum(len(t) for t in txs)
+        print(
+            f"{len(txs)} write transactions, {writes} row writes ({writes / cycles:.1f} per cycle)"
+        )
+        samples: dict[str, list[float]] = {"library": [], "raw": [], "raw pipelined": []}
+        for _ in range(rounds):
+            copy_schema(dsn, start, lib)
+            samples["library"].append(run_library(dsn, lib, start_ms, wallets, runs, cat))
+            for name, pipelined in (("raw", False), ("raw pipelined", True)):
+                copy_schema(dsn, start, raw)
+                samples[name].append(run_raw(dsn, raw, rec, txs, pipelined))
+        lib_counts = row_counts(dsn, lib)
+        raw_counts = row_counts(dsn, raw)
+        assert lib_counts == raw_counts, (lib_counts, raw_counts)
+        med = {k: statistics.median(v) for k, v in samples.items()}
+        print(f"{'':16} {'cycles/s':>9} {'library/this time':>18}")
+        for name, seconds in med.items():
+            print(f"{name:16} {cycles / seconds:9.0f} {med['library'] / seconds:17.2f}x")
+        print("library and raw schemas hold the same number of rows in every table")
+    finally:
+        drop(dsn, start, rec, lib, raw)
+
+
+# -- many processes -------------------------------------------------------------------------------
+
+
+def worker(
+    split_commit: bool,
+    dsn: str,
+    schema: str,
+    wallet: str,
+    mek: str,
+    start_ms: int,
+    seconds: float,
+    barrier: Any,
+    results: Any,
+) -> None:
+    """Cycles on one Mek for about `seconds`; reports cycles, commands, write units of work.
+    `split_commit`: COMMIT in a round trip of its own, after the queued writes (the tail is
+    then held one round trip longer)."""
+    cat = catalog()
+    store = PostgresStore(dsn, schema=schema, max_size=2)
+    store._commit_in_pipeline = not split_commit
+    opened = [0]
+    original = store.unit_of_work
+
+    def counting(*, write: bool = True) -> Any:
+        if write:
+            opened[0] += 1
+        return original(write=write)
+
+    store.unit_of_work = counting  # type: ignore[method-assign]
+    clock = ManualClock(start_ms)
+    game = JobSlots(store, cat, secret=SECRET, secret_id="s1", clock=clock)
+    opened[0] = 0
+    try:
+        barrier.wait(120)
+        cycles = commands = 0
+        started = time.perf_counter()
+        deadline = started + seconds
+        while time.perf_counter() < deadline:
+            done = play(game, clock, [(wallet, mek)], 1, cat)
+            cycles += done
+            commands += 2 * done + 1
+        results.put((cycles, commands, opened[0], time.perf_counter() - started))
+    finally:
+        store.close()
+
+
+def run_procs(
+    dsn: str, n: int, hot: bool, seconds: float, tag: str, split_commit: bool = False
+) -> tuple[float, float]:
+    """Total cycles/s and retries per command for `n` processes."""
+    schema = f"bench_{tag}_p{n}{'h' if hot else 'd'}{'s' if split_commit else ''}"
+    cat = catalog()
+    meks = [("hot" if hot else f"wallet-{p}", p + 1 if hot else 1, f"mek-{p}") for p in range(n)]
+    try:
+        drop(dsn, schema)
+        with PostgresStore(dsn, schema=schema) as store:
+            start_ms = setup_wallets(store, cat, meks)
+        barrier = CTX.Barrier(n)
+        results = CTX.Queue()
+        children = [
+            CTX.Process(
+                target=worker,
+                args=(split_commit, dsn, schema, w, m, start_ms, seconds, barrier, results),
+            )
+            for w, _, m in meks
+        ]
+        for c in children:
+            c.start()
+        reports = [results.get(timeout=300) for _ in children]
+        for c in children:
+            c.join(60)
+        with PostgresStore(dsn, schema=schema) as store:
+            assert audit(store) == (), "audit failed after the run"
+        cycles = sum(r[0] for r in reports)
+        commands = sum(r[1] for r in reports)
+        retries = sum(r[2] for r in reports) - commands
+        elapsed = max(r[3] for r in reports)
+        return cycles / elapsed, retries / commands
+    finally:
+        drop(dsn, schema)
+
+
+def bench_procs(dsn: str, seconds: float, tag: str, label: str, counts: tuple[int, ...]) -> None:
+    print(f"== {label}: processes x {seconds:.0f} s each, total pit-stop cycles/s ==")
+    print(
+        f"{'processes':>9} {'disjoint/s':>11} {'speed-up':>9} {'retries/cmd':>12}"
+        f" {'hot/s':>8} {'speed-up':>9} {'retries/cmd':>12}"
+    )
+    base: dict[bool, float] = {}
+    for n in counts:
+        row = [f"{n:9d}"]
+        for hot in (False, True):
+            rate, retries = run_procs(dsn, n, hot, seconds, tag)
+            base.setdefault(hot, rate)
+            row.append(f"{rate:11.0f} {rate / base[hot]:8.2f}x {retries:12.3f}")
+        print(" ".join(row))
+
+
+def bench_tail(dsn: str, seconds: float, tag: str) -> None:
+    """The tail lever: disjoint wallets with COMMIT in the writes' pipeline, and in its own
+    round trip (the outbox tail held one round trip longer)."""
+    print("== the outbox tail: 1 and 8 processes on disjoint wallets, through the proxy ==")
+    print(f"{'COMMIT':>24} {'1 process/s':>12} {'8 processes/s':>14} {'8 vs 1':>7}")
+    for split, label in ((False, "with the writes"), (True, "in its own round trip")):
+        one, _ = run_procs(dsn, 1, False, seconds, tag, split)
+        eight, _ = run_procs(dsn, 8, False, seconds, tag, split)
+        print(f"{label:>24} {one:12.0f} {eight:14.0f} {eight / one:6.2f}x")
+
+
+# -- a TCP proxy adding latency -------------------------------------------------------------------
+
+
+def proxy_main(target: tuple[str, int], delay_s: float, ready: Any) -> None:
+    """Forward localhost connections to `target`, every chunk delivered `delay_s` later."""
+
+    async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while data := await reader.read(65536):
+                loop.call_later(delay_s, writer.write, data)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            loop.call_later(delay_s, writer.close)
+
+    async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_connection(*target)
+        await asyncio.gather(pump(client_r, server_w), pump(server_r, client_w))
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        ready.put(server.sockets[0].getsockname()[1])
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def via_proxy(dsn: str, port: int) -> str:
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(dsn)
+    params.update(host="127.0.0.1", port=str(port))
+    return make_conninfo(**params)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dsn", default=DEFAULT_DSN)
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--only", choices=("single", "procs", "proxy"))
+    args = parser.parse_args()
+    tag = uuid.uuid4().hex[:8]
+    seconds = 1.0 if args.quick else 4.0
+    if args.only in (None, "single"):
+        if args.quick:
+            bench_single(args.dsn, wallets=2, runs=2, rounds=1, tag=tag)
+        else:
+            bench_single(args.dsn, wallets=20, runs=10, rounds=3, tag=tag)
+    if args.only in (None, "procs"):
+        bench_procs(args.dsn, seconds, tag, "local server", (1, 2, 4, 8))
+    if args.only in (None, "proxy"):
+        from psycopg.conninfo import conninfo_to_dict
+
+        params = conninfo_to_dict(args.dsn)
+        target = (str(params.get("host", "127.0.0.1")), int(params.get("port", 5432)))
+        ready = CTX.Queue()
+        proxy = CTX.Process(target=proxy_main, args=(target, 0.001, ready), daemon=True)
+        proxy.start()
+        try:
+            port = ready.get(timeout=30)
+            proxied = via_proxy(args.dsn, port)
+            label = "through a proxy adding 1 ms each way"
+            bench_procs(proxied, seconds * 2, tag, label, (1, 2, 4, 8))
+            bench_tail(proxied, seconds * 2, tag)
+        finally:
+            proxy.kill()
+            proxy.join(10)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
