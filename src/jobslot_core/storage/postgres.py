@@ -360,10 +360,13 @@ class _PostgresUnitOfWork:
         # (55P03) instead of PostgreSQL's deadlock check after deadlock_timeout.
         nowait = " NOWAIT" if self._scopes else ""
         rows = self._send(store._lock_scopes + nowait, (names, names), "lock").fetchall()
-        while len(rows) < len(names):
+        if len(rows) < len(names):
             # A scope row that another transaction inserted and committed while this statement
             # ran is outside its snapshot; the next statement sees (and locks) it.
             rows = self._send(store._lock_again + nowait, (names,), "lock").fetchall()
+        if len(rows) < len(names):
+            self.rollback()
+            raise ConcurrencyConflict("scope", names, "a scope row could not be locked")
         self._scopes.update(names)
 
     def get(self, table: Table[R], key: _Key) -> R | None:
