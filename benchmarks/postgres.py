@@ -7,11 +7,13 @@ it makes is dropped at the end.
 ``single``: pit-stop cycles (``open_pit_stop`` + ``select_buff``, and a ``prestige`` after every
 third cycle of a Mek, in the time) per second from one process through `JobSlots` on
 `PostgresStore`, beside **raw psycopg** writing exactly the rows those commands wrote, in the
-same transactions: the write statements are recorded from a library run (INSERT, UPDATE,
-DELETE with their parameters, per transaction) and replayed on a copy of the same starting
-schema, durable (``synchronous_commit`` on), two ways: one round trip per statement, and
-pipelined with COMMIT (the fastest raw client). The library also does its reads, lock rows and
-checks; raw does not. Rounds interleave; medians and the ratios library/raw time are printed.
+same transactions: the statements are recorded from a library run (with their parameters, per
+transaction) and replayed on a copy of the same starting schema, durable (``synchronous_commit``
+on), three ways: the writes (INSERT, UPDATE, DELETE) one round trip each (``raw``), the writes
+pipelined with COMMIT (``raw pipelined``, the fastest raw client), and every statement the
+library sent, its reads and lock rows too, one round trip each, nothing decoded (``raw +
+reads``, the fairer baseline: what any implementation of these commands must ask the server).
+Rounds interleave; medians and the ratios library/raw time are printed.
 
 ``procs``: 1, 2, 4 and 8 processes, each with its own store, on disjoint wallets (one wallet
 and Mek per process) and on one hot wallet (one Mek per process, all in one wallet): total
@@ -134,7 +136,8 @@ def play(
 
 @contextlib.contextmanager
 def recording() -> Iterator[list[list[tuple[str, Any]]]]:
-    """The write statements of every write transaction the store's connections run."""
+    """Every statement (reads, locks and writes) of every write transaction that wrote, as the
+    store's connections ran them."""
     import psycopg
 
     transactions: list[list[tuple[str, Any]]] = []
@@ -147,10 +150,10 @@ def recording() -> Iterator[list[list[tuple[str, Any]]]]:
         if sql.startswith("BEGIN ISOLATION LEVEL READ COMMITTED"):
             open_tx[key] = []
         elif sql == "COMMIT" and key in open_tx:
-            writes = open_tx.pop(key)
-            if writes:
-                transactions.append(writes)
-        elif key in open_tx and sql.split(None, 1)[0] in ("INSERT", "UPDATE", "DELETE"):
+            statements = open_tx.pop(key)
+            if any(is_write(q) for q, _ in statements):
+                transactions.append(statements)
+        elif key in open_tx:
             open_tx[key].append((sql, params))
         return original(self, query, params, **kwargs)
 
@@ -159,6 +162,10 @@ def recording() -> Iterator[list[list[tuple[str, Any]]]]:
         yield transactions
     finally:
         psycopg.Connection.execute = original  # type: ignore[method-assign]
+
+
+def is_write(sql: str) -> bool:
+    return sql.split(None, 1)[0] in ("INSERT", "UPDATE", "DELETE")
 
 
 def run_library(
@@ -176,15 +183,21 @@ def run_library(
 
 
 def run_raw(
-    dsn: str, schema: str, recorded: str, txs: list[list[tuple[str, Any]]], pipelined: bool
+    dsn: str, schema: str, recorded: str, txs: list[list[tuple[str, Any]]], how: str
 ) -> float:
+    """Replay the recorded transactions: `writes` (one round trip each), `pipelined` (the writes
+    and COMMIT in one pipeline) or `all` (every recorded statement, reads and locks too, one
+    round trip each, nothing decoded)."""
     conn = connect(dsn)
     try:
         old, new = f'"{recorded}".', f'"{schema}".'
-        plan = [[(sql.replace(old, new), params) for sql, params in tx] for tx in txs]
+        plan = [
+            [(q.replace(old, new), params) for q, params in tx if how == "all" or is_write(q)]
+            for tx in txs
+        ]
         started = time.perf_counter()
         for tx in plan:
-            if pipelined:
+            if how == "pipelined":
                 with conn.pipeline():
                     conn.execute("BEGIN")
                     for sql, params in tx:
@@ -193,7 +206,9 @@ def run_raw(
             else:
                 conn.execute("BEGIN")
                 for sql, params in tx:
-                    conn.execute(sql, params)
+                    cur = conn.execute(sql, params)
+                    if cur.description is not None:
+                        cur.fetchall()
                 conn.execute("COMMIT")
         return time.perf_counter() - started
     finally:
@@ -230,17 +245,20 @@ def bench_single(dsn: str, wallets: int, runs: int, rounds: int, tag: str) -> No
         copy_schema(dsn, start, rec)
         with recording() as txs:
             run_library(dsn, rec, start_ms, wallets, runs, cat)
-        writes = sum(len(t) for t in txs)
+        writes = sum(1 for t in txs for q, _ in t if is_write(q))
+        statements = sum(len(t) for t in txs)
         print(
-            f"{len(txs)} write transactions, {writes} row writes ({writes / cycles:.1f} per cycle)"
+            f"{len(txs)} write transactions, {writes} row writes ({writes / cycles:.1f} per"
+            f" cycle), {statements} statements ({statements / len(txs):.1f} per transaction)"
         )
-        samples: dict[str, list[float]] = {"library": [], "raw": [], "raw pipelined": []}
+        kinds = {"raw": "writes", "raw pipelined": "pipelined", "raw + reads": "all"}
+        samples: dict[str, list[float]] = {"library": [], **{k: [] for k in kinds}}
         for _ in range(rounds):
             copy_schema(dsn, start, lib)
             samples["library"].append(run_library(dsn, lib, start_ms, wallets, runs, cat))
-            for name, pipelined in (("raw", False), ("raw pipelined", True)):
+            for name, how in kinds.items():
                 copy_schema(dsn, start, raw)
-                samples[name].append(run_raw(dsn, raw, rec, txs, pipelined))
+                samples[name].append(run_raw(dsn, raw, rec, txs, how))
         lib_counts = row_counts(dsn, lib)
         raw_counts = row_counts(dsn, raw)
         assert lib_counts == raw_counts, (lib_counts, raw_counts)
