@@ -139,12 +139,11 @@ class DropProxy:
 
     While `armed`, a client message holding the text COMMIT is forwarded to the server and then
     both sockets are closed before any answer comes back: the client cannot know whether the
-    commit happened. `delay_s` adds a latency to every forwarded chunk, each way.
+    commit happened.
     """
 
-    def __init__(self, target: tuple[str, int], delay_s: float = 0.0) -> None:
+    def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
-        self.delay_s = delay_s
         self.armed = False
         self.drops = 0
         self._listener = socket.create_server(("127.0.0.1", 0))

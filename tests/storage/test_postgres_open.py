@@ -183,3 +183,48 @@ def test_many_processes_opening_an_empty_database_at_once(schemas: pg_support.Sc
     assert pg_support.execute(f'SELECT count(*) FROM "{name}".tails') == [
         (sum(1 for t in TABLES if t.log),)
     ]
+
+
+def _setting(store: PostgresStore, name: str) -> str:
+    with store.unit_of_work(write=False) as uow:
+        row = uow._send("SELECT current_setting(%s)", (name,), "setting").fetchone()
+    return str(row[0])
+
+
+def test_own_pool_connections_carry_the_timeouts(schemas: pg_support.Schemas) -> None:
+    store = PostgresStore(
+        pg_support.dsn(),
+        schema=schemas.new("own"),
+        lock_timeout_ms=1500,
+        statement_timeout_ms=7000,
+        idle_in_transaction_timeout_ms=9000,
+    )
+    try:
+        assert _setting(store, "lock_timeout") == "1500ms"
+        assert _setting(store, "statement_timeout") == "7s"
+        assert _setting(store, "idle_in_transaction_session_timeout") == "9s"
+    finally:
+        store.close()
+
+
+def test_a_host_pool_gets_the_timeouts_per_transaction_and_stays_open(
+    schemas: pg_support.Schemas,
+) -> None:
+    """On the host's pool the store sets its time-outs per transaction (the host's sessions
+    keep their own), hands connections back as it found them, and leaves the pool open."""
+    from psycopg_pool import ConnectionPool
+
+    pool = ConnectionPool(pg_support.dsn(), min_size=1, max_size=2, open=True)
+    try:
+        store = PostgresStore(pool=pool, schema=schemas.new("host"), lock_timeout_ms=150)
+        assert _setting(store, "lock_timeout") == "150ms"
+        with store.unit_of_work() as uow:
+            uow.lock(["wallet:w"])
+            uow.commit()
+        store.close()
+        with pool.connection() as conn:
+            assert conn.autocommit is False
+            row = conn.execute("SELECT current_setting('lock_timeout')").fetchone()
+            assert row is not None and row[0] == "0"
+    finally:
+        pool.close()

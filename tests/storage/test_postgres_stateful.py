@@ -36,8 +36,10 @@ class PostgresKeepDiminishedMachine(PostgresMachine):
     keep_diminished = True
 
 
-# Every step snapshots and audits the whole schema, so PostgreSQL runs fewer examples.
-PG_SETTINGS = settings(max_examples=10, stateful_step_count=40)
+# Every step snapshots and audits the whole schema, so PostgreSQL runs fewer examples: 10 in the
+# default profile, a twentieth of the profile's count under a deeper one (100 for `thorough`).
+EXAMPLES = max(10, settings.default.max_examples // 20)
+PG_SETTINGS = settings(max_examples=EXAMPLES, stateful_step_count=40)
 
 TestPostgresMachine = PostgresMachine.TestCase
 TestPostgresMachine.settings = PG_SETTINGS
@@ -53,7 +55,7 @@ def _without_markers(snapshot: dict[str, object]) -> dict[str, object]:
     return {**snapshot, "idempotency": kept}
 
 
-@settings(max_examples=15)
+@settings(max_examples=EXAMPLES + 5)
 @given(sequence=command_sequences(max_size=60), rounds=st.lists(st.integers(0, 60), max_size=8))
 def test_memory_and_postgres_agree(sequence: list[Command], rounds: list[int]) -> None:
     """MemoryStore and PostgresStore give identical outcome lists and identical snapshots."""
