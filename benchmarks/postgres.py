@@ -421,6 +421,7 @@ def main() -> None:
     parser.add_argument("--dsn", default=DEFAULT_DSN)
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--only", choices=("single", "procs", "proxy"))
+    parser.add_argument("--rounds", type=int, default=5, help="single-process rounds (median)")
     args = parser.parse_args()
     tag = uuid.uuid4().hex[:8]
     seconds = 1.0 if args.quick else 4.0
@@ -428,7 +429,7 @@ def main() -> None:
         if args.quick:
             bench_single(args.dsn, wallets=2, runs=2, rounds=1, tag=tag)
         else:
-            bench_single(args.dsn, wallets=20, runs=10, rounds=3, tag=tag)
+            bench_single(args.dsn, wallets=10, runs=10, rounds=args.rounds, tag=tag)
     if args.only in (None, "procs"):
         bench_procs(args.dsn, seconds, tag, "local server", (1, 2, 4, 8))
     if args.only in (None, "proxy"):
