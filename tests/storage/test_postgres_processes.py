@@ -310,7 +310,10 @@ def test_connection_lost_during_commit_counts_once(schemas: pg_support.Schemas) 
     """The proxy drops the connection right after forwarding COMMIT, with and without a
     caller's key: the runner settles the unknown outcome and the deposit counts exactly once."""
     proxy = pg_support.DropProxy(pg_support.server_address())
-    store = PostgresStore(proxy.dsn(pg_support.dsn()), schema=schemas.new("settle"))
+    # Unprepared statements: the proxy spots COMMIT by its text in every message.
+    store = PostgresStore(
+        proxy.dsn(pg_support.dsn()), schema=schemas.new("settle"), prepare_threshold=None
+    )
     try:
         game = JobSlots(store, machine_catalog(), secret=b"x", secret_id="s1", clock=ManualClock(0))
         game.deposit("w1", "gold", 10)
