@@ -116,11 +116,17 @@ class Runner:
             # A record in the same transaction, so an unknown commit outcome can be settled.
             key = "~" + uuid.uuid4().hex
         attempt = 0
+        # A fresh internal key cannot have a record yet: look it up only once a commit's
+        # outcome was unknown (one round trip less per command on a network store).
+        settling = key is not None and not key.startswith("~")
         while True:
             attempt += 1
             try:
-                return self._attempt(command, key, fingerprint, result_type, body, scope, also)
+                return self._attempt(
+                    command, key, settling, fingerprint, result_type, body, scope, also
+                )
             except (ConcurrencyConflict, CommitOutcomeUnknown) as e:
+                settling = settling or isinstance(e, CommitOutcomeUnknown)
                 if attempt >= self.retry.attempts:
                     if isinstance(e, ConcurrencyConflict):
                         raise
@@ -133,6 +139,7 @@ class Runner:
         self,
         command: str,
         key: str | None,
+        look_up: bool,
         fingerprint: str,
         result_type: type[R],
         body: Callable[[Context], R | Pending[R]],
@@ -143,7 +150,7 @@ class Runner:
             scopes = {scope, *(also(uow) if callable(also) else also)}
             uow.lock(sorted(scopes))
             now = read_clock(self.clock)
-            if key is not None:
+            if key is not None and look_up:
                 done = uow.get(IDEMPOTENCY, (scope, key))
                 if done is not None:
                     if done.command != command or done.fingerprint != fingerprint:
