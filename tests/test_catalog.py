@@ -522,7 +522,7 @@ def test_rarity_thresholds_list_becomes_a_hashable_float_tuple() -> None:
     c = build(rng=config)
     offer = make_offer(
         c,
-        secret=b"k",
+        secret=b"k" * 16,
         secret_id="s",
         mek_id="m",
         job_key="janitor",

@@ -93,6 +93,31 @@ RNG_VARIANTS = {
 }
 
 
+FAR_TAIL_CELLS = (
+    # The issue's cell: mean at the top of [0, 1], sd 0.021; its common band [0, 0.19] lies 38.3
+    # sd below the mean, where version 1 failed for about a quarter of contexts.
+    BuffRange("gold_per_hour", "D", 1, 5, 0, 1, 1, 0.021),
+    # Far above, in the full cell: the common band [100, 180] is 180 sd below the mean of 500.
+    BuffRange("gold_bonus", "D", 1, 5, 100, 500, 500, 2.0),
+    # The whole common band [1, 1.8] of a cell whose mean sits on its max, 2000 sd away.
+    BuffRange("essence_per_day", "D", 1, 5, 1, 5, 5, 0.002),
+)
+
+
+def far_tail_catalog() -> Catalog:
+    """The test catalog with three D cells whose common band lies far in a normal tail."""
+    base = make_catalog(RngConfig(guarantee_one_common=True))
+    replaced = {(c.buff_key, c.tier, c.min_level) for c in FAR_TAIL_CELLS}
+    cells = tuple(
+        c for c in base.buff_ranges if (c.buff_key, c.tier, c.min_level) not in replaced
+    ) + FAR_TAIL_CELLS
+    return Catalog(
+        job_types=base.job_types, buff_types=base.buff_types, buff_ranges=cells, rng=base.rng
+    )
+
+
 def catalogs() -> dict[str, Catalog]:
     """Every test catalog by name."""
-    return {name: make_catalog(rng) for name, rng in RNG_VARIANTS.items()}
+    out = {name: make_catalog(rng) for name, rng in RNG_VARIANTS.items()}
+    out["far_tail"] = far_tail_catalog()
+    return out

@@ -1,9 +1,15 @@
-"""Regenerate tests/engine/golden_offers.json (run by hand; never by the tests).
+"""Regenerate the golden offer files (run by hand; never by the tests).
 
     python tests/engine/make_golden.py
 
-Only regenerate on purpose: a diff in the golden file means offers changed, which needs a new
+Only regenerate on purpose: a diff in a golden file means offers changed, which needs a new
 ENGINE_VERSION (old offers must stay recomputable under the version they were made with).
+
+- golden_offers.json: engine version 1, unchanged since version 1 shipped (its 15-byte secrets
+  predate the 16-byte rule, which version 1 recomputation still accepts);
+- golden_offers_v2.json: engine version 2, whose only intended differences from version 1 are
+  the keyed offer id and far normal tails (the "far_tail" catalog); choices of the other
+  catalogs equal version 1's for the same inputs (tests/engine/test_engine_golden.py checks).
 """
 
 import json
@@ -16,22 +22,24 @@ sys.path.insert(0, str(HERE))
 
 from engine_catalogs import catalogs  # noqa: E402
 
-from jobslot_core.engine import ENGINE_VERSION, make_offer  # noqa: E402
+from jobslot_core.engine import make_offer  # noqa: E402
 
 GOLDEN = HERE / "golden_offers.json"
+GOLDEN_FILES = {1: GOLDEN, 2: HERE / "golden_offers_v2.json"}
+_SECRETS = {1: b"golden secret %d", 2: b"golden secret v2 %d"}
 
 
-def contexts() -> list[dict[str, Any]]:
+def contexts(version: int = 1) -> list[dict[str, Any]]:
     """About 30 contexts spread over every catalog variant, job and pit stop."""
     out: list[dict[str, Any]] = []
     stops = [("janitor", 1), ("janitor", 2), ("janitor", 3), ("captain", 1), ("captain", 2)]
-    names = sorted(catalogs())
+    names = sorted(name for name in catalogs() if version >= 2 or name != "far_tail")
     i = 0
     for name in names:
         for job, stop in stops[: 4 if name != "default" else 5]:
             out.append({
                 "catalog": name,
-                "secret_hex": (b"golden secret %d" % (i % 3)).hex(),
+                "secret_hex": (_SECRETS[version] % (i % 3)).hex(),
                 "secret_id": f"s{i % 3}",
                 "mek_id": f"mek-{i}",
                 "job_key": job,
@@ -43,14 +51,15 @@ def contexts() -> list[dict[str, Any]]:
     return out
 
 
-def compute(case: dict[str, Any]) -> dict[str, Any]:
-    """The offer for one golden case, as JSON (values as repr strings: exact)."""
+def compute(case: dict[str, Any], version: int = 1) -> dict[str, Any]:
+    """The offer for one golden case under `version`, as JSON (values as repr strings: exact)."""
     catalog = catalogs()[case["catalog"]]
     offer = make_offer(
         catalog,
         secret=bytes.fromhex(case["secret_hex"]),
         **{k: case[k] for k in ("secret_id", "mek_id", "job_key", "prestige_sequence",
                                 "pit_stop_number", "reroll")},
+        engine_version=version,
     )
     return {
         "offer_id": offer.offer_id,
@@ -61,13 +70,13 @@ def compute(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    cases = [dict(case, expected=compute(case)) for case in contexts()]
-    GOLDEN.write_text(
-        json.dumps({"engine_version": ENGINE_VERSION, "cases": cases}, indent=1) + "\n"
-    )
-    print(f"wrote {len(cases)} cases to {GOLDEN}")
+def main(versions: tuple[int, ...] = (2,)) -> None:
+    for version in versions:
+        cases = [dict(case, expected=compute(case, version)) for case in contexts(version)]
+        path = GOLDEN_FILES[version]
+        path.write_text(json.dumps({"engine_version": version, "cases": cases}, indent=1) + "\n")
+        print(f"wrote {len(cases)} cases to {path}")
 
 
 if __name__ == "__main__":
-    main()
+    main(tuple(int(v) for v in sys.argv[1:]) or (2,))

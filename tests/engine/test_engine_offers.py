@@ -15,6 +15,7 @@ from jobslot_core.engine import (
     OfferContext,
     OfferDraft,
     OfferStream,
+    check_commitment,
     commitment,
     draw_value,
     make_offer,
@@ -34,7 +35,7 @@ counts = st.integers(min_value=0, max_value=2**64 - 1)
 def offer_args(draw: st.DrawFn) -> dict[str, object]:
     job = draw(st.sampled_from(sorted(STOPS)))
     return {
-        "secret": draw(st.binary(min_size=1, max_size=80)),
+        "secret": draw(st.binary(min_size=16, max_size=80)),
         "secret_id": draw(ids),
         "mek_id": draw(ids),
         "job_key": job,
@@ -109,8 +110,41 @@ def test_top_words_stay_below_one() -> None:
     assert to_uniform(0) == 2.0**-54
 
 
-def test_commitment() -> None:
-    assert commitment(b"abc") == hashlib.sha256(b"abc").hexdigest()
+def test_commitment_is_salted_and_documented() -> None:
+    secret, salt = b"a" * 16, bytes(range(16))
+    data = b"jobslot-commitment\x00v2\x00" + (16).to_bytes(4, "big") + salt + secret
+    assert commitment(secret, salt) == hashlib.sha256(data).hexdigest()
+    assert commitment(secret, bytes(16)) != commitment(secret, salt)
+    assert check_commitment(commitment(secret, salt), secret, salt)
+    assert not check_commitment(commitment(secret, salt), secret, bytes(16))
+    assert not check_commitment(commitment(secret, salt), b"b" * 16, salt)
+    # records registered before salts committed to plain SHA-256, any length
+    assert check_commitment(hashlib.sha256(b"abc").hexdigest(), b"abc", None)
+    assert not check_commitment(hashlib.sha256(b"abc").hexdigest(), b"abd", None)
+
+
+@pytest.mark.parametrize("secret", [b"", b"x", b"ab", b"x" * 15])
+def test_short_secrets_are_refused_with_the_reason(secret: bytes) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        commitment(secret, bytes(16))
+    assert info.value.field == "secret"
+    if secret:
+        assert "at least 16 bytes" in str(info.value) and "trying every value" in str(info.value)
+        assert secret.decode() not in info.value.reason
+    with pytest.raises(InvalidArgument, match="salt"):
+        commitment(b"x" * 16, b"short salt")
+
+
+def test_version_1_still_recomputes_offers_of_short_secrets() -> None:
+    args = {"secret_id": "k1", "mek_id": "m", "job_key": "janitor", "prestige_sequence": 0,
+            "pit_stop_number": 1}
+    with pytest.raises(InvalidArgument, match="at least 16 bytes"):
+        _offer("default", secret=b"k", **args)
+    old = _offer("default", secret=b"k", engine_version=1, **args)
+    assert old.engine_version == 1
+    assert old.offer_id == "of_" + hashlib.sha256(
+        OfferContext("k1", "m", "janitor", 0, 1, 0).encode()
+    ).hexdigest()[:24]
 
 
 # -- context ------------------------------------------------------------------------------------
@@ -146,7 +180,10 @@ def test_offer_invariants(name: str, args: dict[str, object]) -> None:
     assert offer.engine_version == ENGINE_VERSION
     assert len(offer.choices) == 3
     ctx = offer.context
-    assert offer.offer_id == "of_" + hashlib.sha256(ctx.encode()).hexdigest()[:24]
+    # the id is keyed: stream block 2**64 - 1, which no draw uses
+    block = hmac.digest(args["secret"], ctx.encode() + (2**64 - 1).to_bytes(8, "big"), "sha256")  # type: ignore[arg-type]
+    assert offer.offer_id == "of_" + block.hex()[:24]
+    assert offer.offer_id != "of_" + hashlib.sha256(ctx.encode()).hexdigest()[:24]
     stop = catalog.job_types[ctx.job_key].pit_stops[ctx.pit_stop_number - 1]
     assert (offer.from_level, offer.to_level) == (stop.from_level, stop.to_level)
     eligible = {b.key: (b, c) for b, c in catalog.eligible_buffs(ctx.job_key, ctx.pit_stop_number)}
@@ -171,10 +208,10 @@ def test_offer_invariants(name: str, args: dict[str, object]) -> None:
 @pytest.mark.parametrize("field", ["secret_id", "mek_id", "job_key", "prestige_sequence",
                                    "pit_stop_number", "reroll", "secret"])
 def test_changing_one_field_changes_the_offer(field: str) -> None:
-    base = {"secret": b"k", "secret_id": "k1", "mek_id": "mek-1", "job_key": "janitor",
+    base = {"secret": b"k" * 16, "secret_id": "k1", "mek_id": "mek-1", "job_key": "janitor",
             "prestige_sequence": 0, "pit_stop_number": 1, "reroll": 0}
     changes = {"secret_id": "k2", "mek_id": "mek-2", "job_key": "captain",
-               "prestige_sequence": 1, "pit_stop_number": 2, "reroll": 1, "secret": b"k!"}
+               "prestige_sequence": 1, "pit_stop_number": 2, "reroll": 1, "secret": b"k!" * 8}
     same_values = 0
     for i in range(40):
         args = dict(base, mek_id=f"mek-{i}")
@@ -199,7 +236,7 @@ def test_guarantee_redraws_only_the_last_choice() -> None:
     plain, guaranteed = CATALOGS["default"], CATALOGS["guarantee"]
     redrawn = 0
     for i in range(300):
-        args = {"secret": b"k", "secret_id": "k1", "mek_id": f"m{i}", "job_key": "janitor",
+        args = {"secret": b"k" * 16, "secret_id": "k1", "mek_id": f"m{i}", "job_key": "janitor",
                 "prestige_sequence": 0, "pit_stop_number": 1}
         a = make_offer(plain, **args)  # type: ignore[arg-type]
         b = make_offer(guaranteed, **args)  # type: ignore[arg-type]
@@ -216,7 +253,7 @@ def test_guarantee_redraws_only_the_last_choice() -> None:
 def test_duplicates_appear_when_allowed() -> None:
     dup = 0
     for i in range(300):
-        offer = _offer("duplicates", secret=b"k", secret_id="k1", mek_id=f"m{i}",
+        offer = _offer("duplicates", secret=b"k" * 16, secret_id="k1", mek_id=f"m{i}",
                        job_key="janitor", prestige_sequence=0, pit_stop_number=1)
         dup += len({c.buff_key for c in offer.choices}) < 3
     assert dup > 50  # five types: P(some repeat) = 1 - 5*4*3/125 = 0.52
@@ -228,7 +265,7 @@ def test_buff_types_are_picked_uniformly() -> None:
     seen: Counter[tuple[str, ...]] = Counter()
     n = 6000
     for i in range(n):
-        offer = _offer("default", secret=b"k", secret_id="k1", mek_id=f"m{i}",
+        offer = _offer("default", secret=b"k" * 16, secret_id="k1", mek_id=f"m{i}",
                        job_key="janitor", prestige_sequence=0, pit_stop_number=1)
         seen[tuple(c.buff_key for c in offer.choices)] += 1
     assert len(seen) == 60  # 5 * 4 * 3 ordered triples
@@ -250,12 +287,19 @@ def test_buff_types_are_picked_uniformly() -> None:
         ({"secret_id": 5}, InvalidArgument, "secret_id"),
         ({"secret": b""}, InvalidArgument, "secret"),
         ({"secret": "text"}, InvalidArgument, "secret"),
+        ({"secret": b"k" * 15}, InvalidArgument, "secret"),
+        ({"mek_id": "\udc80"}, InvalidArgument, "mek_id"),
+        ({"mek_id": "a\ud800b"}, InvalidArgument, "mek_id"),
+        ({"secret_id": "\udc80"}, InvalidArgument, "secret_id"),
+        ({"job_key": "\udc80"}, InvalidArgument, "job_key"),
+        ({"engine_version": 3}, InvalidArgument, "engine_version"),
+        ({"engine_version": True}, InvalidArgument, "engine_version"),
     ],
 )
 def test_bad_arguments_raise_typed_errors(
     args: dict[str, object], error: type[Exception], field: str
 ) -> None:
-    base = {"secret": b"k", "secret_id": "k1", "mek_id": "mek-1", "job_key": "janitor",
+    base = {"secret": b"k" * 16, "secret_id": "k1", "mek_id": "mek-1", "job_key": "janitor",
             "prestige_sequence": 0, "pit_stop_number": 1}
     with pytest.raises(error) as info:
         _offer("default", **dict(base, **args))
@@ -270,7 +314,7 @@ def test_inactive_job_still_makes_offers() -> None:
     other = attrs.evolve(catalog, job_types=(catalog.job_types["janitor"], job))
 
     def offer(c: Catalog, job_key: str, number: int) -> OfferDraft:
-        return make_offer(c, secret=b"k", secret_id="k1", mek_id="m", job_key=job_key,
+        return make_offer(c, secret=b"k" * 16, secret_id="k1", mek_id="m", job_key=job_key,
                           prestige_sequence=0, pit_stop_number=number)
 
     for number in (1, 2):
@@ -285,8 +329,8 @@ def test_inactive_job_still_makes_offers() -> None:
 def test_bytearray_secret_equals_bytes() -> None:
     args = {"secret_id": "k1", "mek_id": "m", "job_key": "janitor", "prestige_sequence": 0,
             "pit_stop_number": 1}
-    assert _offer("default", secret=bytearray(b"k"), **args) == _offer(
-        "default", secret=b"k", **args
+    assert _offer("default", secret=bytearray(b"k" * 16), **args) == _offer(
+        "default", secret=b"k" * 16, **args
     )
 
 

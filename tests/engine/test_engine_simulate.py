@@ -72,7 +72,7 @@ def test_results_round_trip_through_the_converter() -> None:
     from jobslot_core.engine import OfferDraft, make_offer
     from jobslot_core.serialization import from_dict, to_dict
 
-    offer = make_offer(CATALOG, secret=b"k", secret_id="a", mek_id="m", job_key="janitor",
+    offer = make_offer(CATALOG, secret=b"k" * 16, secret_id="a", mek_id="m", job_key="janitor",
                        prestige_sequence=0, pit_stop_number=1)
     data = json.loads(json.dumps(to_dict(offer)))
     assert from_dict(OfferDraft, data) == offer

@@ -6,22 +6,29 @@ docs/engine.md for the stream, the context encoding, the distributions and how t
 
 from .context import OFFER_DOMAIN, OfferContext
 from .distributions import draw_value
-from .offers import ENGINE_VERSION, BuffChoice, OfferDraft, make_offer
+from .offers import BuffChoice, OfferDraft, make_offer
 from .rarity import rarity_of
 from .simulate import SimulationReport, simulate
-from .stream import OfferStream, commitment
+from .stream import OfferStream, check_commitment, commitment
+from .verify import Verification, verify_offer
+from .versions import ENGINE_VERSION, ENGINE_VERSIONS, MIN_SECRET_BYTES
 
 __all__ = [
     "ENGINE_VERSION",
+    "ENGINE_VERSIONS",
+    "MIN_SECRET_BYTES",
     "OFFER_DOMAIN",
     "BuffChoice",
     "OfferContext",
     "OfferDraft",
     "OfferStream",
     "SimulationReport",
+    "Verification",
+    "check_commitment",
     "commitment",
     "draw_value",
     "make_offer",
     "rarity_of",
     "simulate",
+    "verify_offer",
 ]

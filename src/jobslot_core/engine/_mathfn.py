@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import struct
 
-__all__ = ["erfc", "exp", "log", "ndtr", "ndtri"]
+__all__ = ["TAIL_START", "erfc", "exp", "log", "ndtr", "ndtri", "tail_quantile"]
 
 _frexp = math.frexp
 _ldexp = math.ldexp
@@ -341,3 +341,41 @@ def ndtri(p: float) -> float:
                + f[1]) * r + 1.0
     x = num / den
     return -x if q < 0.0 else x
+
+
+# -- far normal tails (engine version 2) --------------------------------------------------------
+
+TAIL_START = 37.0
+"""Standardized distance from the mean at which a one-sided interval uses `tail_quantile`:
+beyond it Φ nears the subnormal range, where Φ(b) - Φ(a) loses its bits or becomes 0."""
+
+_TWO_OVER_SQRT_PI = 1.1283791670955126
+_SQRT2 = 1.4142135623730951
+_TAIL_STEPS = 8
+
+
+def _tail_rs(x: float) -> float:
+    """fdlibm's R/S for erfc at x >= 1/0.35: erfc(x) = exp(-x*x - 0.5625 + R/S) / x."""
+    s = 1.0 / (x * x)
+    return _poly(_RB, s) / (1.0 + s * _poly(_SB, s))
+
+
+def tail_quantile(w0: float, w1: float, v: float) -> float:
+    """The offset w - w0 of the distance w in [w0, w1] (in standard deviations from the mean,
+    w0 >= `TAIL_START`) with P(w0 <= W <= w | w0 <= W <= w1) = v for a standard normal W.
+
+    Works on x = w/sqrt(2) and log(erfc(x) / erfc(x0)) from fdlibm's asymptotic form of erfc,
+    so the ratio never underflows; 8 Newton steps from x0 (monotone after the first step).
+    """
+    x0 = w0 * _SQRT_HALF_EXACT
+    x1 = w1 * _SQRT_HALF_EXACT
+    rs0 = _tail_rs(x0)
+    r1 = exp(-(x1 - x0) * (x1 + x0) + (_tail_rs(x1) - rs0) - log(x1 / x0))
+    c = log(1.0 - v * (1.0 - r1))  # the target log ratio, <= 0; 1 - v*(1 - r1) >= 2**-53
+    x = x0
+    for _ in range(_TAIL_STEPS):
+        rs = _tail_rs(x)
+        g = -(x - x0) * (x + x0) + (rs - rs0) - log(x / x0) - c
+        x = x + g / (_TWO_OVER_SQRT_PI * x * exp(0.5625 - rs))
+    x = x0 if x < x0 else x1 if x > x1 else x
+    return (x - x0) * _SQRT2

@@ -1,15 +1,30 @@
 """The offer context: everything an offer's randomness is derived from, besides the secret."""
 
 import struct
+from typing import Any
 
 import attrs
 
-__all__ = ["OFFER_DOMAIN", "OfferContext"]
+from ..errors import InvalidArgument
+
+__all__ = ["OFFER_DOMAIN", "OfferContext", "check_text"]
 
 OFFER_DOMAIN = b"jobslot-offer\x00v1\x00"
 """Domain-separation prefix of the canonical context encoding (version 1 of the encoding)."""
 
 _INTS = struct.Struct(">QQQ")
+
+
+def check_text(name: str, value: Any) -> None:
+    """Refuse text UTF-8 cannot encode (a lone surrogate such as "\\udc80") with InvalidArgument
+    naming the argument: the context encoding, documents and stores all need valid Unicode."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidArgument(
+                name, value, f"is not valid Unicode text (lone surrogate at index {exc.start})"
+            ) from None
 
 
 def _lp(text: str) -> bytes:

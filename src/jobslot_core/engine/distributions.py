@@ -15,12 +15,14 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ..catalog import RARITIES, BuffRange, Distribution, RngConfig, check_buff_range
-from ._mathfn import _A, _B, exp, log, ndtr, ndtri
+from ._mathfn import _A, _B, TAIL_START, exp, log, ndtr, ndtri, tail_quantile
 from .rarity import band_starts, to_units
+from .versions import ENGINE_VERSION
 
 __all__ = ["CellSampler", "UniformSource", "cell_sampler", "draw_continuous", "draw_value"]
 
 _NORMAL, _UNIFORM, _EXPONENTIAL, _WEIGHTED, _POINT = range(5)
+_BELOW, _ABOVE, _STRADDLE, _FAR_ABOVE, _FAR_BELOW = range(10, 15)  # normal interval shapes
 _KINDS = {
     Distribution.NORMAL: _NORMAL,
     Distribution.UNIFORM: _UNIFORM,
@@ -40,22 +42,30 @@ class _Inverse:
 
     __slots__ = ("c1", "c2", "hi", "kind", "lo", "mass", "mean", "sd")
 
-    def __init__(self, kind: int, lo: float, hi: float, mean: float, sd: float) -> None:
+    def __init__(
+        self, kind: int, lo: float, hi: float, mean: float, sd: float, version: int
+    ) -> None:
         self.kind, self.lo, self.hi, self.mean, self.sd = kind, lo, hi, mean, sd
         self.c1 = self.c2 = self.mass = 0.0
         if kind == _NORMAL:
             a = (lo - mean) / sd
             b = (hi - mean) / sd
-            if b <= 0.0:  # whole interval below the mean: lower-tail probabilities
-                self.kind = 10
+            if version >= 2 and b <= -TAIL_START:  # far below the mean: distances from hi
+                self.kind = _FAR_BELOW
+                self.c1, self.c2 = -b, -a
+            elif version >= 2 and a >= TAIL_START:  # far above the mean: distances from lo
+                self.kind = _FAR_ABOVE
+                self.c1, self.c2 = a, b
+            elif b <= 0.0:  # whole interval below the mean: lower-tail probabilities
+                self.kind = _BELOW
                 self.c1 = ndtr(a)
                 self.mass = ndtr(b) - self.c1
             elif a >= 0.0:  # whole interval above the mean: upper-tail probabilities
-                self.kind = 11
+                self.kind = _ABOVE
                 self.c2 = ndtr(-b)
                 self.mass = ndtr(-a) - self.c2
             else:  # straddles the mean: both tails
-                self.kind = 12
+                self.kind = _STRADDLE
                 self.c1 = ndtr(a)
                 self.c2 = ndtr(-b)
                 self.mass = (1.0 - self.c1) - self.c2
@@ -65,7 +75,7 @@ class _Inverse:
     def __call__(self, u: float) -> float:
         """The value at quantile `u` of the truncated distribution."""
         kind = self.kind
-        if kind == 12:
+        if kind == _STRADDLE:
             mass = self.mass
             p = self.c1 + u * mass
             if p <= 0.925:  # lower tail or AS241's central region: invert p directly
@@ -75,11 +85,15 @@ class _Inverse:
             return self.lo + u * (self.hi - self.lo)
         if kind == _EXPONENTIAL:
             return self.lo - self.sd * log(1.0 - u * self.mass)
-        if kind == 10:
+        if kind == _FAR_ABOVE:
+            return self.lo + self.sd * tail_quantile(self.c1, self.c2, u)
+        if kind == _FAR_BELOW:
+            return self.hi - self.sd * tail_quantile(self.c1, self.c2, 1.0 - u)
+        if kind == _BELOW:
             if not self.mass > 0.0:  # far lower tail underflowed: mass sits at hi
                 return self.hi
             return self.mean + self.sd * ndtri(self.c1 + u * self.mass)
-        if kind == 11:
+        if kind == _ABOVE:
             if not self.mass > 0.0:
                 return self.lo  # a single point (min == max)
             return self.mean - self.sd * ndtri(self.c2 + (1.0 - u) * self.mass)
@@ -92,7 +106,7 @@ def _units_at(inverse: _Inverse, scale: float, low: int, top: int) -> Callable[[
     Equivalent to ``clamp(round(inverse(u) * scale), low, top)``; the normal case that straddles
     the mean is inlined because it is the engine's hot path.
     """
-    if inverse.kind == 12:
+    if inverse.kind == _STRADDLE:
         c1, c2, mass, mean, sd = inverse.c1, inverse.c2, inverse.mass, inverse.mean, inverse.sd
 
         a0, a1, a2, a3, a4, a5, a6, a7 = _A
@@ -143,7 +157,7 @@ def _tabled(
     every result equals ``direct(u)``.
     """
     kind = inverse.kind
-    if kind not in (12, _UNIFORM, _EXPONENTIAL) or not 0 < top - low <= _TABLE_MAX_UNITS:
+    if kind not in (_STRADDLE, _UNIFORM, _EXPONENTIAL) or not 0 < top - low <= _TABLE_MAX_UNITS:
         return direct
     lo, hi, mean, sd, mass = inverse.lo, inverse.hi, inverse.mean, inverse.sd, inverse.mass
     width = hi - lo
@@ -152,7 +166,7 @@ def _tabled(
     previous = -math.inf
     for k in range(low, top):
         mid = (k + 0.5) / scale
-        if kind == 12:
+        if kind == _STRADDLE:
             z = (mid - mean) / sd
             cdf = (ndtr(z) - inverse.c1) / mass
             density = exp(-0.5 * z * z) * 0.3989422804014327 / (sd * mass)
@@ -248,7 +262,9 @@ class CellSampler:
     tier_ranges: tuple[tuple[int, int], ...]
     units_at: Callable[[float], int]
 
-    def __init__(self, cell: BuffRange, precision: int, rng: RngConfig) -> None:
+    def __init__(
+        self, cell: BuffRange, precision: int, rng: RngConfig, version: int = ENGINE_VERSION
+    ) -> None:
         dist = cell.distribution if cell.distribution is not None else rng.distribution
         self.precision = precision
         self.scale_int = 10**precision
@@ -271,10 +287,12 @@ class CellSampler:
         self.common_hi = min(self.starts[0] - 1, self.max_units)
         common_top = (self.starts[0] - 0.5) / self.scale
         if kind in (_NORMAL, _UNIFORM, _EXPONENTIAL):
-            self.full_inverse = _Inverse(kind, lo, hi, cell.mean_value, sd)
-            self.common_inverse = _Inverse(kind, lo, min(common_top, hi), cell.mean_value, sd)
+            self.full_inverse = _Inverse(kind, lo, hi, cell.mean_value, sd, version)
+            self.common_inverse = _Inverse(
+                kind, lo, min(common_top, hi), cell.mean_value, sd, version
+            )
         else:
-            self.full_inverse = self.common_inverse = _Inverse(_POINT, lo, lo, lo, 1.0)
+            self.full_inverse = self.common_inverse = _Inverse(_POINT, lo, lo, lo, 1.0, version)
         self.units_at = _units_at(self.full_inverse, self.scale, self.min_units, self.max_units)
         self.common_units_at = _units_at(
             self.common_inverse, self.scale, self.min_units, self.common_hi
@@ -327,9 +345,11 @@ class CellSampler:
 
 
 @functools.lru_cache(maxsize=4096)
-def cell_sampler(cell: BuffRange, precision: int, rng: RngConfig) -> CellSampler:
+def cell_sampler(
+    cell: BuffRange, precision: int, rng: RngConfig, version: int = ENGINE_VERSION
+) -> CellSampler:
     """The cached sampler of one cell (a pure function of frozen, hashable inputs)."""
-    return CellSampler(cell, precision, rng)
+    return CellSampler(cell, precision, rng, version)
 
 
 def draw_continuous(cell: BuffRange, rng: RngConfig, u: float, precision: int = 2) -> float:

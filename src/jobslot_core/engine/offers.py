@@ -1,5 +1,9 @@
 """Offers: three buff choices for one (secret, Mek, job, prestige, pit stop, re-roll) context.
 
+The offer id is ``"of_"`` and the first 24 hex digits of stream block ``2**64 - 1`` (engine
+version 2: unguessable without the secret, stable for a context; never used for draws) or, in
+version 1, of SHA-256 of the context encoding.
+
 Stream use, in order (document of record: docs/engine.md):
 
 1. one uniform picks the ordered buff-type triple: ``idx = floor(u * N*(N-1)*(N-2))`` decoded in
@@ -19,14 +23,12 @@ import attrs
 
 from ..catalog import BuffRange, BuffType, Catalog
 from ..errors import InvalidArgument, InvalidCatalog, UnknownJob
-from .context import _INTS, OFFER_DOMAIN, OfferContext, _lp
+from .context import _INTS, OFFER_DOMAIN, OfferContext, _lp, check_text
 from .distributions import CellSampler, cell_sampler
-from .stream import _UNPACK, WORD_TOP, OfferStream, _pad_cache, _pads, to_uniform
+from .stream import _UNPACK, WORD_TOP, OfferStream, _pad_cache, _pads, check_secret, to_uniform
+from .versions import ENGINE_VERSION, ENGINE_VERSIONS
 
 __all__ = ["ENGINE_VERSION", "BuffChoice", "OfferDraft", "make_offer"]
-
-ENGINE_VERSION = 1
-"""Version of the offer algorithm; recorded in every offer so old offers stay recomputable."""
 
 _CHOICES = 3
 _MAX_SINGLE_DRAW = 2**32  # beyond this many triples, pick each buff type with its own uniform
@@ -142,12 +144,12 @@ class _Plan:
         "triples",
     )
 
-    def __init__(self, catalog: Catalog, job_key: str, number: int) -> None:
+    def __init__(self, catalog: Catalog, job_key: str, number: int, version: int) -> None:
         stop = catalog.job_types[job_key].pit_stops[number - 1]
         self.from_level, self.to_level = stop.from_level, stop.to_level
         rng = catalog.rng
         self.options = tuple(
-            _Option(buff, cell, cell_sampler(cell, buff.precision, rng))
+            _Option(buff, cell, cell_sampler(cell, buff.precision, rng, version))
             for buff, cell in catalog.eligible_buffs(job_key, number)
         )
         n = len(self.options)
@@ -161,11 +163,11 @@ class _Plan:
 
 _PLAN_CACHE_SIZE = 16
 _plans_lock = threading.Lock()
-_plans: dict[int, tuple[Catalog, dict[tuple[str, int], _Plan]]] = {}
+_plans: dict[int, tuple[Catalog, dict[tuple[str, int, int], _Plan]]] = {}
 """Cache: id(catalog) -> (the catalog itself, kept alive so the id stays unique; its plans)."""
 
 
-def _plan(catalog: Catalog, job_key: str, number: int) -> _Plan:
+def _plan(catalog: Catalog, job_key: str, number: int, version: int) -> _Plan:
     entry = _plans.get(id(catalog))
     if entry is None or entry[0] is not catalog:
         if not isinstance(catalog, Catalog):
@@ -176,10 +178,11 @@ def _plan(catalog: Catalog, job_key: str, number: int) -> _Plan:
             entry = (catalog, {})
             _plans[id(catalog)] = entry
     plans = entry[1]
-    plan = plans.get((job_key, number))
+    plan = plans.get((job_key, number, version))
     if plan is None:
+        check_text("job_key", job_key)
         _check_pit_stop(catalog, job_key, number)
-        plan = plans[(job_key, number)] = _Plan(catalog, job_key, number)
+        plan = plans[(job_key, number, version)] = _Plan(catalog, job_key, number, version)
     return plan
 
 
@@ -200,19 +203,21 @@ def _check_pit_stop(catalog: Catalog, job_key: str, number: int) -> None:
 
 
 def _check_args(args: Mapping[str, Any]) -> None:
+    version = args["engine_version"]
+    if type(version) is not int or version not in ENGINE_VERSIONS:
+        raise InvalidArgument("engine_version", version, f"must be one of {ENGINE_VERSIONS}")
     for name in ("secret_id", "mek_id", "job_key"):
         value = args[name]
         if not isinstance(value, str) or not value:
             raise InvalidArgument(name, value, "must be a non-empty string")
+        check_text(name, value)
     for name, low in (("prestige_sequence", 0), ("pit_stop_number", 1), ("reroll", 0)):
         value = args[name]
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidArgument(name, value, "must be an integer")
         if not low <= value < _U64:
             raise InvalidArgument(name, value, f"must be in [{low}, 2**64)")
-    secret = args["secret"]
-    if not isinstance(secret, bytes | bytearray) or not secret:
-        raise InvalidArgument("secret", "<redacted>", "must be non-empty bytes")
+    check_secret(args["secret"], legacy=version == 1)
 
 
 def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, int]:
@@ -247,6 +252,7 @@ def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, 
 
 
 _ZERO8 = bytes(8)
+_ID_BLOCK = (2**64 - 1).to_bytes(8, "big")
 _TO_UNIFORM = 2.0**-53
 _WT = WORD_TOP
 _lp_cache: dict[str, bytes] = {}
@@ -263,15 +269,22 @@ def make_offer(
     prestige_sequence: int,
     pit_stop_number: int,
     reroll: int = 0,
+    engine_version: int = ENGINE_VERSION,
 ) -> OfferDraft:
     """The offer for this context: the same inputs give the same offer on every run and platform.
 
+    `engine_version` recomputes an offer made by an older engine (see `versions`); version 1
+    also accepts the short secrets it allowed.
+
     Raises:
         UnknownJob: `job_key` is not a job type of the catalog (inactive ones make offers).
-        InvalidArgument: a malformed argument or a pit stop the job does not have.
+        InvalidArgument: a malformed argument (a secret shorter than 16 bytes, text that is not
+            valid Unicode, an unknown engine version) or a pit stop the job does not have.
     """
     if not (
-        type(secret) is bytes
+        engine_version == 2
+        and type(secret) is bytes
+        and len(secret) >= 16
         and type(secret_id) is type(mek_id) is type(job_key) is str
         and type(prestige_sequence) is type(pit_stop_number) is type(reroll) is int
         and secret
@@ -285,9 +298,10 @@ def make_offer(
         _check_args(locals())
         secret = bytes(secret)
     entry = _plans.get(id(catalog))
-    plan = entry[1].get((job_key, pit_stop_number)) if entry and entry[0] is catalog else None
+    key = (job_key, pit_stop_number, engine_version)
+    plan = entry[1].get(key) if entry and entry[0] is catalog else None
     if plan is None:
-        plan = _plan(catalog, job_key, pit_stop_number)
+        plan = _plan(catalog, job_key, pit_stop_number, engine_version)
     try:
         ints = _INTS.pack(prestige_sequence, pit_stop_number, reroll)
     except struct.error:  # an integer of 2**64 or more
@@ -296,11 +310,16 @@ def make_offer(
     context = _new_context(secret_id, mek_id, job_key, prestige_sequence, pit_stop_number, reroll)
     sid = _lp_cache.get(secret_id)
     if sid is None:
+        check_text("secret_id", secret_id)
         sid = OFFER_DOMAIN + _lp(secret_id)
         if len(_lp_cache) >= 64:
             _lp_cache.clear()
         _lp_cache[secret_id] = sid
-    mek = mek_id.encode()
+    try:
+        mek = mek_id.encode()
+    except UnicodeEncodeError:
+        _check_args(locals())
+        raise
     encoded = sid + len(mek).to_bytes(4, "big") + mek + plan.job_lp + ints
     pads = _pad_cache.get(secret) or _pads(secret)
     inner = pads[0].copy()
@@ -350,11 +369,19 @@ def make_offer(
     ca = oa.memo.get(ua) or oa.choice(ua)
     cb = ob.memo.get(ub) or ob.choice(ub)
     cc = oc.memo.get(uc) or oc.choice(uc)
+    if engine_version == 1:
+        offer_id = "of_" + _sha256(encoded).hexdigest()[:24]
+    else:
+        inner = pads[0].copy()
+        inner.update(encoded + _ID_BLOCK)
+        outer = pads[1].copy()
+        outer.update(inner.digest())
+        offer_id = "of_" + outer.hexdigest()[:24]
     return _new_draft(  # type: ignore[no-any-return]
-        "of_" + _sha256(encoded).hexdigest()[:24],
+        offer_id,
         context,
         (ca, cb, cc),
-        ENGINE_VERSION,
+        engine_version,
         plan.from_level,
         plan.to_level,
     )

@@ -9,9 +9,24 @@ the stream (decision 19).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import struct
+from typing import Any
 
-__all__ = ["BELOW_ONE", "WORD_TOP", "OfferStream", "commitment", "to_uniform"]
+from ..errors import InvalidArgument
+from .versions import MIN_SECRET_BYTES
+
+__all__ = [
+    "BELOW_ONE",
+    "COMMITMENT_DOMAIN",
+    "MIN_SALT_BYTES",
+    "WORD_TOP",
+    "OfferStream",
+    "check_commitment",
+    "check_secret",
+    "commitment",
+    "to_uniform",
+]
 
 _UNPACK = struct.Struct(">4Q").unpack
 _SCALE = 2.0**-53
@@ -45,9 +60,69 @@ def _pads(secret: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
     return found
 
 
-def commitment(secret: bytes) -> str:
-    """Hex SHA-256 of `secret`: publishable before the secret is used, checkable after reveal."""
-    return hashlib.sha256(secret).hexdigest()
+COMMITMENT_DOMAIN = b"jobslot-commitment\x00v2\x00"
+"""Domain prefix of salted commitments."""
+MIN_SALT_BYTES = 16
+"""Shortest salt: with at least 128 unknown bits, a commitment reveals nothing of its secret."""
+
+
+def check_secret(secret: Any, *, legacy: bool = False, name: str = "secret") -> bytes:
+    """`secret` as bytes, refused unless it is at least `MIN_SECRET_BYTES` long (`legacy`: any
+    non-empty length, to recompute engine version 1 offers made before the rule)."""
+    if not isinstance(secret, bytes | bytearray) or not secret:
+        raise InvalidArgument(name, "<redacted>", "must be non-empty bytes")
+    if not legacy and len(secret) < MIN_SECRET_BYTES:
+        raise InvalidArgument(
+            name,
+            f"<{len(secret)} bytes>",
+            f"must be at least {MIN_SECRET_BYTES} bytes: a shorter secret can be found by trying "
+            "every value against its commitment or its offers, and then predicts every offer",
+        )
+    return bytes(secret)
+
+
+def _check_salt(salt: Any) -> bytes:
+    if not isinstance(salt, bytes | bytearray) or len(salt) < MIN_SALT_BYTES:
+        raise InvalidArgument(
+            "salt",
+            salt.hex() if isinstance(salt, bytes | bytearray) else salt,
+            f"must be at least {MIN_SALT_BYTES} random bytes",
+        )
+    return bytes(salt)
+
+
+def commitment(secret: bytes, salt: bytes | None = None) -> str:
+    """The published commitment to `secret`: hex SHA-256 of COMMITMENT_DOMAIN, the salt's length
+    (4-byte big-endian), the salt and the secret. The salt stays private until it is revealed
+    with the secret, so the commitment tells nothing about the secret, however guessable.
+
+    Without a salt: plain SHA-256 of the secret, the unsalted form of records registered before
+    salts existed (kept so they stay checkable; new commitments should always be salted).
+
+    Raises:
+        InvalidArgument: a secret shorter than 16 bytes or a salt shorter than 16 bytes.
+    """
+    secret = check_secret(secret)
+    if salt is None:
+        return hashlib.sha256(secret).hexdigest()
+    salt = _check_salt(salt)
+    data = COMMITMENT_DOMAIN + len(salt).to_bytes(4, "big") + salt + secret
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_commitment(published: str, secret: bytes, salt: bytes | None) -> bool:
+    """Whether a revealed secret (and salt) matches its published commitment.
+
+    Records registered before salts (`salt` None) committed to plain SHA-256 of the secret;
+    they are checked that way. Comparison is constant-time.
+    """
+    if not isinstance(published, str):
+        return False
+    if salt is None:
+        expected = hashlib.sha256(check_secret(secret, legacy=True)).hexdigest()
+    else:
+        expected = commitment(secret, salt)
+    return hmac.compare_digest(published.lower().encode("utf-8", "replace"), expected.encode())
 
 
 class OfferStream:
