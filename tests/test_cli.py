@@ -8,19 +8,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from jobslot_core.cli import main
 from jobslot_core.clock import ManualClock
 from jobslot_core.service import JobSlots
 from jobslot_core.storage import SQLiteStore
-from jobslot_core.storage.protocol import LEDGER
+from jobslot_core.storage.protocol import LEDGER, SECRETS
 from jobslot_core.storage.sqlite import SCHEMA_VERSION
 from jobslot_core.testing.commands import machine_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = str(ROOT / "examples" / "catalog.toml")
-SECRET = b"cli secret"
+SECRET = b"cli secret 0123456"
 SECRET_ID = "s1"
 
 
@@ -157,21 +158,76 @@ def test_db_check_as_a_module(game_db: Path) -> None:
 # -- verify --------------------------------------------------------------------------------------
 
 
-def test_verify_with_the_right_secret(game_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _secret_file(tmp_path: Path, secret: bytes) -> str:
+    path = tmp_path / "secret.hex"
+    path.write_text(secret.hex() + "\n")
+    return str(path)
+
+
+def test_verify_with_the_right_secret(
+    game_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`verify` with the secret the offers were made under recomputes all six and exits 0."""
-    argv = ["verify", str(game_db), "--secret-hex", SECRET.hex(), "--secret-id", SECRET_ID]
-    code, out, _ = run(argv, capsys)
+    argv = ["verify", str(game_db), "--secret-file", _secret_file(tmp_path, SECRET)]
+    code, out, _ = run([*argv, "--secret-id", SECRET_ID], capsys)
     assert code == 0
     assert f"6 of 6 offers under {SECRET_ID!r} recomputed exactly" in out
 
 
-def test_verify_with_a_wrong_secret(game_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`verify` with another secret lists every offer as MISMATCH and exits 1."""
-    argv = ["verify", str(game_db), "--secret-hex", b"wrong".hex(), "--secret-id", SECRET_ID]
+def test_verify_takes_the_secret_from_an_environment_variable(
+    game_db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JOBSLOT_TEST_SECRET", SECRET.hex())
+    argv = ["verify", str(game_db), "--secret-env", "JOBSLOT_TEST_SECRET", "--secret-id", "s1"]
     code, out, _ = run(argv, capsys)
+    assert code == 0 and "6 of 6 offers" in out
+    code, _, err = run([*argv[:3], "JOBSLOT_NO_SUCH_VARIABLE", *argv[4:]], capsys)
+    assert code == 2 and "JOBSLOT_NO_SUCH_VARIABLE" in err
+
+
+def test_verify_with_a_wrong_secret(
+    game_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`verify` with another secret lists every offer as MISMATCH and exits 1."""
+    argv = ["verify", str(game_db), "--secret-file", _secret_file(tmp_path, b"wrong secret 012345")]
+    code, out, _ = run([*argv, "--secret-id", SECRET_ID], capsys)
     assert code == 1
     assert "0 of 6 offers" in out
     assert out.count("MISMATCH") == 6
+    assert "do not match the published commitment" in out
+
+
+def test_verify_checks_the_commitment(
+    game_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store whose commitment was rewritten fails even with the right secret (defect 4)."""
+    with SQLiteStore(game_db) as store, store.unit_of_work() as uow:
+        known = uow.get(SECRETS, (SECRET_ID,))
+        assert known is not None
+        uow.put(SECRETS, attrs.evolve(known, commitment="ab" * 32))
+        uow.commit()
+    argv = ["verify", str(game_db), "--secret-file", _secret_file(tmp_path, SECRET)]
+    code, out, _ = run([*argv, "--secret-id", SECRET_ID], capsys)
+    assert code == 1
+    assert "0 of 6 offers" in out and out.count("MISMATCH") == 6
+
+
+def test_verifying_nothing_fails(
+    game_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --secret-id verifies nothing: an error, never "0 of 0" and exit 0."""
+    argv = ["verify", str(game_db), "--secret-file", _secret_file(tmp_path, SECRET)]
+    code, _, err = run([*argv, "--secret-id", "s-typo"], capsys)
+    assert code == 2 and "s-typo" in err
+
+
+def test_secrets_never_come_from_the_command_line(
+    game_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["verify", str(game_db), "--secret-hex", SECRET.hex(), "--secret-id", SECRET_ID])
+    assert caught.value.code == 2
+    capsys.readouterr()
 
 
 # -- catalogs ------------------------------------------------------------------------------------
@@ -203,9 +259,11 @@ def test_simulate_prints_a_histogram(capsys: pytest.CaptureFixture[str]) -> None
     assert out.count("#") > 0
 
 
-def test_offer_preview_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
+def test_offer_preview_is_deterministic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`offer` prints the same offer id and choices for the same context twice."""
-    argv = ["offer", CATALOG, "--secret-hex", "00ff", "--secret-id", "s1"]
+    argv = ["offer", CATALOG, "--secret-file", _secret_file(tmp_path, SECRET), "--secret-id", "s1"]
     argv += ["--mek", "m1", "--job", "janitor"]
     first = run(argv, capsys)
     second = run(argv, capsys)

@@ -1,7 +1,6 @@
 """Admin: catalog versions and offer secrets. The host exposes this object to admins only
 (decision 12). Every edit publishes a new catalog version; offers and history keep theirs."""
 
-import hmac
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -9,11 +8,14 @@ import attrs
 
 from .catalog import BuffRange, Catalog, JobType, Policies, RngConfig
 from .clock import Clock, SystemClock
-from .engine import commitment, make_offer
+from .engine.context import check_text
+from .engine.stream import check_secret
+from .engine.verify import Verification, verify_offer
 from .errors import InvalidArgument, UnknownOffer, UnknownSecret
 from .model import CatalogVersion, Offer, OfferSecret
 from .service import Context, Pending, RetryPolicy, Runner
 from .service.catalogs import load_version, publish_catalog
+from .service.secrets import matches, register_commitment
 from .storage.protocol import ADMIN_SCOPE, CATALOGS, IDEMPOTENCY, OFFERS, SECRETS, Store
 
 __all__ = ["Admin"]
@@ -95,20 +97,26 @@ class Admin:
         """Every registered secret: its commitment, and the secret itself once revealed."""
         return self._runner.read(lambda ctx: tuple(ctx.uow.find(SECRETS)))
 
-    def register_secret(self, secret_id: str, commitment_hex: str) -> OfferSecret:
-        """Publish a commitment (SHA-256 hex) before the secret is used."""
+    def register_secret(self, secret_id: str, secret: bytes) -> OfferSecret:
+        """Publish a salted commitment to `secret` before it is used (a service registers its
+        secret itself the first time it starts under it). Registering again changes nothing.
+
+        Raises:
+            InvalidArgument: a secret shorter than 16 bytes, a malformed id.
+            UnknownSecret: `secret_id` is registered with another secret.
+        """
+        _check_secret_id(secret_id)
+        secret = check_secret(secret)
 
         def body(ctx: Context) -> OfferSecret:
             known = ctx.uow.get(SECRETS, (secret_id,))
             if known is not None:
-                if known.commitment != commitment_hex:
+                if not matches(known, secret):
                     raise UnknownSecret(
-                        "secret_id", secret_id, "is registered with another commitment"
+                        "secret_id", secret_id, "is registered with another secret"
                     )
                 return known
-            record = OfferSecret(secret_id, commitment_hex, ctx.now)
-            ctx.uow.insert(SECRETS, record)
-            return record
+            return register_commitment(ctx, secret_id, secret)
 
         return self._write("register_secret", OfferSecret, body)
 
@@ -139,7 +147,7 @@ class Admin:
             known = ctx.uow.get(SECRETS, (secret_id,))
             if known is None:
                 raise UnknownSecret("secret_id", secret_id, "is not registered")
-            if not hmac.compare_digest(known.commitment, commitment(secret)):
+            if not matches(known, secret):
                 raise UnknownSecret(
                     "secret", "<hidden>", f"does not match the commitment of {secret_id!r}"
                 )
@@ -153,32 +161,33 @@ class Admin:
                 retired_at_ms=known.retired_at_ms if known.retired_at_ms is not None else now,
             )
             ctx.uow.put(SECRETS, record)
-            ctx.emit("SecretRevealed", None, secret_id=secret_id)
+            ctx.emit("SecretRevealed", None, **_reveal(record))
             return record
 
         return self._write("reveal_secret", OfferSecret, body)
 
     def verify_offer(self, offer_id: str, secret: bytes) -> bool:
-        """Recompute a stored offer from its secret and context: True when every choice matches."""
+        """Whether `secret` matches the commitment published for the offer's secret id before
+        the offer was made, and recomputes the stored offer exactly (see `check_offer`)."""
+        return self.check_offer(offer_id, secret).ok
 
-        def body(ctx: Context) -> tuple[Offer, Catalog]:
+    def check_offer(self, offer_id: str, secret: bytes) -> Verification:
+        """`verify_offer` with the reasons: every check `engine.verify_offer` makes, on the
+        stored offer, its catalog version's document and its secret's commitment.
+
+        Raises:
+            UnknownOffer: no offer has that id.
+        """
+
+        def body(ctx: Context) -> tuple[Offer, CatalogVersion | None, OfferSecret | None]:
             offer = ctx.uow.get(OFFERS, (offer_id,))
             if offer is None:
                 raise UnknownOffer("offer_id", offer_id, "no such offer")
-            return offer, load_version(ctx.uow, offer.catalog_version)
+            version = ctx.uow.get(CATALOGS, (offer.catalog_version,))
+            return offer, version, ctx.uow.get(SECRETS, (offer.secret_id,))
 
-        offer, catalog = self._runner.read(body)
-        draft = make_offer(
-            catalog,
-            secret=secret,
-            secret_id=offer.secret_id,
-            mek_id=offer.mek_id,
-            job_key=offer.job_key,
-            prestige_sequence=offer.prestige_sequence,
-            pit_stop_number=offer.pit_stop_number,
-            reroll=offer.reroll,
-        )
-        return draft.offer_id == offer.offer_id and draft.choices == offer.choices
+        offer, version, known = self._runner.read(body)
+        return verify_offer(offer, version, known, secret=secret)
 
     # -- retention --------------------------------------------------------------------------
 
@@ -195,3 +204,19 @@ class Admin:
             return len(old)
 
         return self._write("purge_idempotency", int, body)
+
+def _check_secret_id(secret_id: object) -> None:
+    if not isinstance(secret_id, str) or not secret_id:
+        raise InvalidArgument("secret_id", secret_id, "must be a non-empty string")
+    check_text("secret_id", secret_id)
+
+
+def _reveal(record: OfferSecret) -> dict[str, object]:
+    """What a verifier needs from a reveal: the secret, its salt and what they commit to."""
+    return {
+        "secret_id": record.secret_id,
+        "commitment": record.commitment,
+        "registered_at_ms": record.registered_at_ms,
+        "secret_hex": record.revealed_hex,
+        "salt_hex": record.salt_hex,
+    }

@@ -191,14 +191,44 @@ def _replay(args: argparse.Namespace) -> int:
     return 1 if args.fail_on_difference and not report.exact else 0
 
 
+def _read_secret(args: argparse.Namespace, *, required: bool = True) -> bytes | None:
+    """The secret, hex, from `--secret-file` or the variable `--secret-env` names: never from
+    the command line itself, where process lists and shell histories would show it."""
+    from .errors import InvalidArgument
+
+    if args.secret_file is not None:
+        with open(args.secret_file, encoding="utf-8") as handle:
+            text, source = handle.read(), "--secret-file"
+    elif args.secret_env is not None:
+        if args.secret_env not in os.environ:
+            raise InvalidArgument("--secret-env", args.secret_env, "no such environment variable")
+        text, source = os.environ[args.secret_env], "--secret-env"
+    elif required:
+        raise InvalidArgument("--secret-file", None, "give --secret-file or --secret-env")
+    else:
+        return None
+    try:
+        return bytes.fromhex(text.strip())
+    except ValueError:
+        raise InvalidArgument(source, "<hidden>", "must hold the secret as hex") from None
+
+
+def _secret_options(p: argparse.ArgumentParser, what: str) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--secret-file", help=f"a file holding {what} as hex")
+    group.add_argument("--secret-env", help=f"an environment variable holding {what} as hex")
+
+
 def _offer(args: argparse.Namespace) -> int:
     from .catalog_io import load_catalog
     from .engine import make_offer
 
     catalog = load_catalog(args.catalog)
+    secret = _read_secret(args)
+    assert secret is not None
     draft = make_offer(
         catalog,
-        secret=bytes.fromhex(args.secret_hex),
+        secret=secret,
         secret_id=args.secret_id,
         mek_id=args.mek,
         job_key=args.job,
@@ -230,25 +260,73 @@ def _open_sqlite(path: str) -> "SQLiteStore":
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .admin import Admin
-    from .storage.protocol import OFFERS
+    from .engine import verify_offer
+    from .errors import UnknownSecret
+    from .storage.protocol import CATALOGS, OFFERS, SECRETS
 
+    secret = _read_secret(args, required=False)
     store = _open_sqlite(args.db)
     try:
         with store.unit_of_work(write=False) as uow:
+            known = uow.get(SECRETS, (args.secret_id,))
             offers = [o for o in uow.find(OFFERS) if o.secret_id == args.secret_id]
-        admin = Admin(store)
-        secret = bytes.fromhex(args.secret_hex)
-        bad = [o.offer_id for o in offers if not admin.verify_offer(o.offer_id, secret)]
+            versions = {v.seq: v for v in uow.scan(CATALOGS)}
     finally:
         store.close()
+    if known is None:
+        raise UnknownSecret("--secret-id", args.secret_id, "no commitment is registered for it")
+    if secret is None and known.revealed_hex is None:
+        raise UnknownSecret(
+            "--secret-id", args.secret_id, "is not revealed: give --secret-file or --secret-env"
+        )
+    checks = [
+        verify_offer(o, versions.get(o.catalog_version), known, secret=secret) for o in offers
+    ]
+    bad = [c for c in checks if not c.ok]
     print(
         f"{len(offers) - len(bad)} of {len(offers)} offers under {args.secret_id!r} "
-        "recomputed exactly"
+        "recomputed exactly, the secret checked against its commitment"
     )
-    for offer_id in bad:
-        print(f"  MISMATCH {offer_id}")
-    return 1 if bad else 0
+    for check in bad:
+        print(f"  MISMATCH {check.offer_id}: {'; '.join(check.problems)}")
+    if not offers:
+        print(f"nothing verified: no stored offer was made under {args.secret_id!r}")
+    return 1 if bad or not offers else 0
+
+
+def _verify_offer(args: argparse.Namespace) -> int:
+    import json
+
+    from .engine import verify_offer
+
+    parts: dict[str, object] = {}
+    if args.bundle is not None:
+        with open(args.bundle, encoding="utf-8") as handle:
+            parts.update(json.load(handle))
+    for name, option in (
+        ("offer", "offer"), ("catalog_version", "catalog_version"), ("secret", "secret_record")
+    ):
+        path = getattr(args, option)
+        if path is not None:
+            with open(path, encoding="utf-8") as handle:
+                parts[name] = json.load(handle)
+    if "offer" not in parts:
+        from .errors import InvalidArgument
+
+        raise InvalidArgument("--offer", None, "give the offer (--offer FILE or a bundle)")
+    check = verify_offer(
+        parts["offer"],  # type: ignore[arg-type]
+        parts.get("catalog_version"),  # type: ignore[arg-type]
+        parts.get("secret"),  # type: ignore[arg-type]
+        secret=_read_secret(args, required=False),
+    )
+    if check.ok:
+        print(f"ok: offer {check.offer_id} recomputed exactly from the published record")
+        return 0
+    print(f"FAILED: offer {check.offer_id}")
+    for problem in check.problems:
+        print(f"  {problem}")
+    return 1
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -384,7 +462,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("offer", help="preview the offer the engine makes for one context")
     p.add_argument("catalog")
-    p.add_argument("--secret-hex", required=True)
+    _secret_options(p, "the secret")
     p.add_argument("--secret-id", required=True)
     p.add_argument("--mek", required=True)
     p.add_argument("--job", required=True)
@@ -393,11 +471,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reroll", type=int, default=0)
     p.set_defaults(run=_offer)
 
-    p = sub.add_parser("verify", help="recompute every stored offer made under a revealed secret")
+    p = sub.add_parser(
+        "verify",
+        help="check a secret against its commitment and recompute every offer made under it",
+    )
     p.add_argument("db")
-    p.add_argument("--secret-hex", required=True)
+    _secret_options(p, "the secret (default: the revealed one)")
     p.add_argument("--secret-id", required=True)
     p.set_defaults(run=_verify)
+
+    p = sub.add_parser(
+        "verify-offer", help="a player's check of one offer from exported JSON, with no database"
+    )
+    p.add_argument("bundle", nargs="?", help="JSON {offer, catalog_version, secret} (export)")
+    p.add_argument("--offer", help="the offer's JSON")
+    p.add_argument("--catalog-version", help="the catalog version's JSON (with its document)")
+    p.add_argument("--secret-record", help="the secret's published record (commitment, reveal)")
+    _secret_options(p, "the secret (default: the revealed one in the record)")
+    p.set_defaults(run=_verify_offer)
 
     p = sub.add_parser("db", help="SQLite database maintenance")
     p.add_argument("action", choices=["check", "migrate"])
@@ -414,7 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JobSlotError as err:
         print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
         return 2
-    except (OSError, ValueError) as err:  # a missing file, a malformed --secret-hex
+    except (OSError, ValueError) as err:  # a missing file, malformed JSON
         print(f"error: {err}", file=sys.stderr)
         return 2
     return code

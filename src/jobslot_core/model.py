@@ -293,8 +293,11 @@ class CatalogVersion:
 
 @attrs.frozen
 class OfferSecret:
-    """A secret's public commitment (SHA-256 hex); once retired no offer uses it, and once
-    revealed the secret itself (hex) lets players recompute its offers."""
+    """A secret's public commitment (salted SHA-256 hex, `engine.commitment`); once retired no
+    offer uses it, and once revealed the secret itself (hex) lets players recompute its offers.
+
+    `salt_hex` is the commitment's salt: private until the secret is revealed (the public record
+    withholds it), `None` in records registered before salts (plain SHA-256 of the secret)."""
 
     secret_id: str
     commitment: str
@@ -302,3 +305,4 @@ class OfferSecret:
     revealed_hex: str | None = None
     revealed_at_ms: int | None = None
     retired_at_ms: int | None = None
+    salt_hex: str | None = None

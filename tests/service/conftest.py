@@ -31,7 +31,7 @@ from jobslot_core.storage.postgres import PostgresStore
 from jobslot_core.storage.protocol import IDEMPOTENCY, TABLES
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.toml"
-SECRET = b"scenario secret"
+SECRET = b"scenario secret 0123"
 SECRET_ID = "s1"
 
 

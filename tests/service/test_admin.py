@@ -1,12 +1,13 @@
 """Admin: catalog versions and edits, verifiable offers (decision 19), idempotency retention."""
 
+import attrs
 import pytest
 
 from jobslot_core import JobSlots
 from jobslot_core.catalog import BuffRange, Cost
-from jobslot_core.engine import commitment
-from jobslot_core.errors import UnknownOffer, UnknownSecret
-from jobslot_core.storage.protocol import IDEMPOTENCY
+from jobslot_core.engine import check_commitment, commitment
+from jobslot_core.errors import InvalidArgument, UnknownOffer, UnknownSecret
+from jobslot_core.storage.protocol import IDEMPOTENCY, SECRETS
 
 GOLD_D_1_4 = BuffRange("gold_per_hour", "D", 1, 4, 2.0, 6.0, 4.0, 1.0)
 """The janitor's first gold cell, moved up from [1, 5]."""
@@ -66,7 +67,21 @@ def test_verify_offer_with_the_right_secret(open_offer):
 def test_verify_offer_with_a_wrong_secret(open_offer):
     """Another secret does not reproduce the offer."""
     w, offer = open_offer
-    assert w.admin.verify_offer(offer.offer_id, b"guess") is False
+    assert w.admin.verify_offer(offer.offer_id, b"a guessed secret") is False
+    check = w.admin.check_offer(offer.offer_id, b"a guessed secret")
+    assert check.problems == ("the secret and salt do not match the published commitment",)
+    assert w.admin.verify_offer(offer.offer_id, b"guess") is False  # too short to match
+
+
+def test_verify_offer_checks_the_commitment(open_offer):
+    """A rewritten commitment fails verification even with the right secret (defect 4)."""
+    w, offer = open_offer
+    with w.store.unit_of_work() as uow:
+        known = uow.get(SECRETS, (w.secret_id,))
+        uow.put(SECRETS, attrs.evolve(known, commitment="ab" * 32))
+        uow.commit()
+    assert w.admin.verify_offer(offer.offer_id, w.secret) is False
+    assert not w.admin.check_offer(offer.offer_id, w.secret).ok
 
 
 def test_verify_offer_after_an_edit_uses_the_offers_version(open_offer):
@@ -79,7 +94,7 @@ def test_verify_offer_after_an_edit_uses_the_offers_version(open_offer):
 def test_verify_an_unknown_offer_is_refused(started):
     """verify_offer of an id never made raises UnknownOffer."""
     with pytest.raises(UnknownOffer) as caught:
-        started.admin.verify_offer("of_x", b"k")
+        started.admin.verify_offer("of_x", b"k" * 16)
     assert (caught.value.field, caught.value.value) == ("offer_id", "of_x")
 
 
@@ -87,13 +102,45 @@ def test_reveal_publishes_the_secret(started):
     """reveal_secret stores the secret (hex) beside its commitment."""
     record = started.admin.reveal_secret(started.secret_id, started.secret)
     assert record.revealed_hex == started.secret.hex()
-    assert record.commitment == commitment(started.secret)
+    salt = bytes.fromhex(record.salt_hex) if record.salt_hex is not None else None
+    assert check_commitment(record.commitment, started.secret, salt)
+    revealed = [e for e in started.game.events(after=0) if e.kind == "SecretRevealed"]
+    assert revealed[-1].data["secret_hex"] == started.secret.hex()
+    assert revealed[-1].data["commitment"] == record.commitment
+
+
+def test_register_secret_commits_with_a_fresh_salt(started):
+    """register_secret stores a salted commitment, announces it, and refuses short secrets."""
+    record = started.admin.register_secret("s9", b"the next secret 99")
+    assert record.salt_hex is not None and len(bytes.fromhex(record.salt_hex)) == 32
+    assert record.commitment == commitment(b"the next secret 99", bytes.fromhex(record.salt_hex))
+    assert started.admin.register_secret("s9", b"the next secret 99") == record
+    events = [e for e in started.game.events(after=0) if e.kind == "SecretCommitted"]
+    assert events[-1].data == {
+        "secret_id": "s9",
+        "commitment": record.commitment,
+        "registered_at_ms": record.registered_at_ms,
+    }
+    other = started.admin.register_secret("s10", b"the next secret 99")
+    assert other.commitment != record.commitment  # salts differ
+    with pytest.raises(UnknownSecret):
+        started.admin.register_secret("s9", b"another secret 0123")
+    with pytest.raises(InvalidArgument, match="at least 16 bytes"):
+        started.admin.register_secret("s11", b"short")
+    with pytest.raises(InvalidArgument) as caught:
+        started.admin.register_secret("\udc80", b"the next secret 99")
+    assert caught.value.field == "secret_id"
 
 
 def test_reveal_with_a_wrong_secret_is_refused(started):
     """A secret that does not match the commitment is not revealed."""
     started.refused(
-        UnknownSecret, "secret", "<hidden>", started.admin.reveal_secret, started.secret_id, b"no"
+        UnknownSecret,
+        "secret",
+        "<hidden>",
+        started.admin.reveal_secret,
+        started.secret_id,
+        b"not the secret 0123",
     )
 
 
@@ -117,7 +164,9 @@ def test_revealed_secret_cannot_start_a_service(started):
 def test_rotated_secret_makes_offers_again(started):
     """A service started under a new secret id opens pit stops again."""
     started.admin.reveal_secret(started.secret_id, started.secret)
-    game = JobSlots(started.store, secret=b"next", secret_id="s2", clock=started.clock)
+    game = JobSlots(
+        started.store, secret=b"next secret 0123456", secret_id="s2", clock=started.clock
+    )
     started.clock.advance(seconds=200)
     assert game.open_pit_stop("w1", "m1", "janitor").secret_id == "s2"
 

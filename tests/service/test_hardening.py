@@ -11,7 +11,7 @@ from jobslot_core import JobSlots, ManualClock
 from jobslot_core.errors import InvalidArgument, InvalidCatalog, NotOwned, UnknownSecret
 from jobslot_core.storage import MemoryStore
 
-SECRET = b"scenario secret"  # as in conftest.py
+SECRET = b"scenario secret 0123"  # as in conftest.py
 SECRET_ID = "s1"
 World = Any  # conftest.World: tests/ is not a package
 

@@ -49,7 +49,9 @@ ROUND: list[Command] = [
 def run(store: Store, sequence: list[Command]) -> tuple[list[Outcome], dict[str, object]]:
     """Apply the sequence to a fresh game on `store`; the outcomes and the final snapshot."""
     clock = ManualClock(0)
-    game = JobSlots(store, machine_catalog(), secret=b"differential", secret_id="s1", clock=clock)
+    game = JobSlots(
+        store, machine_catalog(), secret=b"differential secret", secret_id="s1", clock=clock
+    )
     offers: list[str] = []
     outcomes = [apply_command(game, clock, offers, command) for command in sequence]
     return outcomes, dict(snapshot(store))

@@ -269,7 +269,7 @@ class GameStateMachine(RuleBasedStateMachine):
         self.game = JobSlots(
             self.store,
             catalog,
-            secret=b"machine",
+            secret=b"machine secret 0123",
             secret_id="s1",
             clock=self.clock,
         )
