@@ -10,7 +10,8 @@ def test_events_follow_the_commands_in_order(started):
     started.clock.advance(seconds=200)
     started.resolve()
     kinds = [e.kind for e in started.game.events()]
-    assert kinds[:6] == [
+    assert kinds[:7] == [
+        "SecretCommitted",  # the service registered its secret's commitment before any offer
         "CatalogPublished",
         "MekRegistered",
         "CurrencyGranted",
@@ -18,7 +19,7 @@ def test_events_follow_the_commands_in_order(started):
         "CurrencySpent",
         "JobPurchased",
     ]
-    assert kinds[6:] == ["MekAssigned", "PitStopOpened", "BuffSelected"]
+    assert kinds[7:] == ["MekAssigned", "PitStopOpened", "BuffSelected"]
     seqs = [e.seq for e in started.game.events()]
     assert seqs == list(range(1, len(seqs) + 1))
 

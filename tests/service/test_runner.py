@@ -27,7 +27,7 @@ from jobslot_core.storage.protocol import (
     Table,
 )
 
-SECRET = b"scenario secret"  # as in conftest.py
+SECRET = b"scenario secret 0123"  # as in conftest.py
 FAST = RetryPolicy(attempts=5, first_delay_s=0, max_delay_s=0)
 
 

@@ -8,8 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jobslot_core.clock import ManualClock
+from jobslot_core.engine import commitment
+from jobslot_core.model import OfferSecret
 from jobslot_core.service import JobSlots
 from jobslot_core.storage import MemoryStore, SQLiteStore, Store
+from jobslot_core.storage.protocol import SECRETS
 from jobslot_core.testing.commands import (
     Command,
     Outcome,
@@ -18,6 +21,8 @@ from jobslot_core.testing.commands import (
     machine_catalog,
     snapshot,
 )
+
+SECRET = b"differential secret"
 
 # A world where pit stops are reachable, so generated sequences get past registration.
 PRELUDE: list[Command] = [
@@ -49,8 +54,13 @@ ROUND: list[Command] = [
 def run(store: Store, sequence: list[Command]) -> tuple[list[Outcome], dict[str, object]]:
     """Apply the sequence to a fresh game on `store`; the outcomes and the final snapshot."""
     clock = ManualClock(0)
+    # The service salts a new secret's commitment at random; both stores get the same record.
+    salt = bytes(range(32))
+    with store.unit_of_work() as uow:
+        uow.insert(SECRETS, OfferSecret("s1", commitment(SECRET, salt), 0, salt_hex=salt.hex()))
+        uow.commit()
     game = JobSlots(
-        store, machine_catalog(), secret=b"differential secret", secret_id="s1", clock=clock
+        store, machine_catalog(), secret=SECRET, secret_id="s1", clock=clock
     )
     offers: list[str] = []
     outcomes = [apply_command(game, clock, offers, command) for command in sequence]

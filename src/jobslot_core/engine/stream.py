@@ -91,20 +91,15 @@ def _check_salt(salt: Any) -> bytes:
     return bytes(salt)
 
 
-def commitment(secret: bytes, salt: bytes | None = None) -> str:
+def commitment(secret: bytes, salt: bytes) -> str:
     """The published commitment to `secret`: hex SHA-256 of COMMITMENT_DOMAIN, the salt's length
     (4-byte big-endian), the salt and the secret. The salt stays private until it is revealed
     with the secret, so the commitment tells nothing about the secret, however guessable.
-
-    Without a salt: plain SHA-256 of the secret, the unsalted form of records registered before
-    salts existed (kept so they stay checkable; new commitments should always be salted).
 
     Raises:
         InvalidArgument: a secret shorter than 16 bytes or a salt shorter than 16 bytes.
     """
     secret = check_secret(secret)
-    if salt is None:
-        return hashlib.sha256(secret).hexdigest()
     salt = _check_salt(salt)
     data = COMMITMENT_DOMAIN + len(salt).to_bytes(4, "big") + salt + secret
     return hashlib.sha256(data).hexdigest()

@@ -9,7 +9,7 @@ from .. import progression as prog
 from ..catalog import Catalog
 from ..catalog_io import catalog_fingerprint
 from ..clock import Clock, SystemClock
-from ..engine import commitment
+from ..engine.stream import check_secret
 from ..errors import InvalidArgument, UnknownSecret
 from ..model import (
     CatalogVersion,
@@ -18,7 +18,6 @@ from ..model import (
     LedgerEntry,
     Mek,
     Offer,
-    OfferSecret,
     Ownership,
     PrestigeRecord,
     Selection,
@@ -36,7 +35,7 @@ from ..storage.protocol import (
     mek_scope,
     wallet_scope,
 )
-from . import catalogs, ledger, meks, outbox, pit_stops, prestige, screens, slots, totals
+from . import catalogs, ledger, meks, outbox, pit_stops, prestige, screens, secrets, slots, totals
 from ._context import Context, Pending, check_id, check_int
 from ._runner import RetryPolicy, Runner
 
@@ -86,20 +85,17 @@ class JobSlots:
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        if not isinstance(secret, bytes) or len(secret) < 1:
-            raise InvalidArgument("secret", "<hidden>", "must be non-empty bytes")
+        secret = check_secret(secret)  # at least 16 bytes (decision 24), the error says why
         self._secret = (secret, check_id("secret_id", secret_id))
         self._catalogs = catalogs.CatalogCache()
         self._runner = Runner(
             store, clock or SystemClock(), retry=retry, current=self._catalogs.current
         )
-        digest = commitment(secret)
-
         def start(ctx: Context) -> int:
             known = ctx.uow.get(SECRETS, (secret_id,))
             if known is None:
-                ctx.uow.insert(SECRETS, OfferSecret(secret_id, digest, ctx.now))
-            elif known.commitment != digest:
+                secrets.register_commitment(ctx, secret_id, secret)
+            elif not secrets.matches(known, secret):
                 raise UnknownSecret("secret_id", secret_id, "is registered with another secret")
             else:
                 pit_stops.check_secret_live(known)
