@@ -19,6 +19,7 @@ from .errors import InvalidCatalog
 
 __all__ = [
     "RARITIES",
+    "SPREAD_LIMITS",
     "BuffCarryMode",
     "BuffCarryPolicy",
     "BuffRange",
@@ -462,13 +463,29 @@ class Catalog:
 # -- validation ---------------------------------------------------------------------------------
 
 
+SPREAD_LIMITS = (1e-9, 1e6)
+"""A standard deviation lies within these multiples of its cell's width: within them every
+draw resolves the grid (docs/engine.md); outside them the engine could not keep that promise."""
+
+
 def _fail(path: str, value: Any, reason: str) -> InvalidCatalog:
     return InvalidCatalog(path, value, reason)
+
+
+def _check_unicode(path: str, text: str) -> None:
+    """Text UTF-8 can encode: a lone surrogate ("\\udc80") fits no document, store or offer."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _fail(
+            path, text, f"is not valid Unicode text (lone surrogate at index {exc.start})"
+        ) from None
 
 
 def _check_key(path: str, key: Any) -> None:
     if not isinstance(key, str) or not key or key != key.strip():
         raise _fail(path, key, "must be a non-empty string without surrounding spaces")
+    _check_unicode(path, key)
 
 
 def _check_int(path: str, value: Any, low: int, high: int = _INT64_MAX) -> None:
@@ -492,10 +509,13 @@ def _check_texts(
     for name in required:
         if not isinstance(getattr(entity, name), str):
             raise _fail(f"{path}.{name}", getattr(entity, name), "must be a string")
+        _check_unicode(f"{path}.{name}", getattr(entity, name))
     for name in optional:
         value = getattr(entity, name)
         if value is not None and not isinstance(value, str):
             raise _fail(f"{path}.{name}", value, "must be a string or none")
+        if value is not None:
+            _check_unicode(f"{path}.{name}", value)
 
 
 def _check_number(path: str, value: Any) -> None:
@@ -544,6 +564,20 @@ def check_buff_range(cell: BuffRange, precision: int = 2, path: str = "buff_rang
         _check_number(f"{path}.standard_deviation", cell.standard_deviation)
         if cell.standard_deviation <= 0:
             raise _fail(f"{path}.standard_deviation", cell.standard_deviation, "must be > 0")
+        width = cell.max_value - cell.min_value
+        if width > 0 and not SPREAD_LIMITS[0] * width <= cell.standard_deviation:
+            raise _fail(
+                f"{path}.standard_deviation",
+                cell.standard_deviation,
+                f"must be at least {SPREAD_LIMITS[0]:g} times the cell's width {width:g}",
+            )
+        if width > 0 and not cell.standard_deviation <= SPREAD_LIMITS[1] * width:
+            raise _fail(
+                f"{path}.standard_deviation",
+                cell.standard_deviation,
+                f"must be at most {SPREAD_LIMITS[1]:g} times the cell's width {width:g}: wider "
+                "draws lose the precision to tell values apart (use a uniform cell)",
+            )
     for name in ("min_value", "max_value"):
         value = getattr(cell, name)
         if not _on_grid(value, precision):
@@ -633,8 +667,12 @@ def _validate_rng(rng: RngConfig) -> None:
     _check_bool("rng.allow_duplicates", rng.allow_duplicates)
     _check_bool("rng.guarantee_one_common", rng.guarantee_one_common)
     _check_number("rng.default_spread", rng.default_spread)
-    if rng.default_spread <= 0:
-        raise _fail("rng.default_spread", rng.default_spread, "must be > 0")
+    if not SPREAD_LIMITS[0] <= rng.default_spread <= SPREAD_LIMITS[1]:
+        raise _fail(
+            "rng.default_spread",
+            rng.default_spread,
+            f"must be in [{SPREAD_LIMITS[0]:g}, {SPREAD_LIMITS[1]:g}] (a fraction of the width)",
+        )
     for name, weight in zip(RARITIES, rng.rarity_weights.as_tuple(), strict=True):
         _check_number(f"rng.rarity_weights.{name}", weight)
         if weight < 0:

@@ -97,7 +97,7 @@ FAR_TAIL_CELLS = (
     # The cell: mean at the top of [0, 1], sd 0.021; its common band [0, 0.19] lies 38.3
     # sd below the mean, where version 1 failed for about a quarter of contexts.
     BuffRange("gold_per_hour", "D", 1, 5, 0, 1, 1, 0.021),
-    # Far above, in the full cell: the common band [100, 180] is 180 sd below the mean of 500.
+    # The common band [100, 180) of a cell whose mean sits on its max, 160 sd below the mean.
     BuffRange("gold_bonus", "D", 1, 5, 100, 500, 500, 2.0),
     # The whole common band [1, 1.8] of a cell whose mean sits on its max, 2000 sd away.
     BuffRange("essence_per_day", "D", 1, 5, 1, 5, 5, 0.002),

@@ -130,7 +130,8 @@ def _buff_range(
         min_value=min_value,
         max_value=max_value,
         mean_value=draw(st.floats(min_value, max_value)),
-        standard_deviation=None if spread is None else spread * max(max_value - min_value, 1.0),
+        # within catalog.SPREAD_LIMITS of the width (a point cell's sd is never used)
+        standard_deviation=None if spread is None else spread * ((max_value - min_value) or 1.0),
         distribution=draw(distribution),
     )
 
