@@ -5,6 +5,7 @@ from .catalog import Catalog, Tier
 from .catalog_io import dump_catalog, load_catalog, loads_catalog
 from .clock import Clock, ManualClock, SystemClock
 from .errors import InvalidCatalog, JobSlotError
+from .published import PublishedRecord
 from .serialization import from_dict, to_dict
 from .service import JobSlots
 
@@ -16,6 +17,7 @@ __all__ = [
     "JobSlotError",
     "JobSlots",
     "ManualClock",
+    "PublishedRecord",
     "SystemClock",
     "Tier",
     "dump_catalog",

@@ -303,10 +303,8 @@ def _verify_offer(args: argparse.Namespace) -> int:
     if args.bundle is not None:
         with open(args.bundle, encoding="utf-8") as handle:
             parts.update(json.load(handle))
-    for name, option in (
-        ("offer", "offer"), ("catalog_version", "catalog_version"), ("secret", "secret_record")
-    ):
-        path = getattr(args, option)
+    for name in ("offer", "catalog_version", "secret_record"):
+        path = getattr(args, name)
         if path is not None:
             with open(path, encoding="utf-8") as handle:
                 parts[name] = json.load(handle)
@@ -317,7 +315,7 @@ def _verify_offer(args: argparse.Namespace) -> int:
     check = verify_offer(
         parts["offer"],  # type: ignore[arg-type]
         parts.get("catalog_version"),  # type: ignore[arg-type]
-        parts.get("secret"),  # type: ignore[arg-type]
+        parts.get("secret_record"),  # type: ignore[arg-type]
         secret=_read_secret(args, required=False),
     )
     if check.ok:
@@ -483,7 +481,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "verify-offer", help="a player's check of one offer from exported JSON, with no database"
     )
-    p.add_argument("bundle", nargs="?", help="JSON {offer, catalog_version, secret} (export)")
+    p.add_argument(
+        "bundle", nargs="?", help="JSON {offer, catalog_version, secret_record} (export_offer)"
+    )
     p.add_argument("--offer", help="the offer's JSON")
     p.add_argument("--catalog-version", help="the catalog version's JSON (with its document)")
     p.add_argument("--secret-record", help="the secret's published record (commitment, reveal)")
