@@ -34,7 +34,7 @@ class PublishedRecord:
         self._store = store
 
     def commitments(self) -> tuple[OfferSecret, ...]:
-        """Every registered secret's commitment, oldest first; revealed ones with secret and salt."""
+        """Every registered commitment, oldest first; revealed ones with their secret and salt."""
         with self._store.unit_of_work(write=False) as uow:
             records = sorted(uow.find(SECRETS), key=lambda r: (r.registered_at_ms, r.secret_id))
         return tuple(_public(r) for r in records)
