@@ -1,9 +1,12 @@
 """Offer engine throughput: make_offer vs a line-for-line Python port of the seed's algorithm.
 
-Run: ``python benchmarks/offers.py``. Prints offers/second for `make_offer` and for the seed's
-`generatePitStopBuffs` (section 4.2-4.4: Math.random, Box-Muller, clamp, round; rejection of
-duplicate buff types; grid lookup by (buffKey, tier) then a scan of level ranges; calculateRarity),
-both on the same catalog in the same run, their ratio, and `simulate` draws/second.
+Run: ``python benchmarks/offers.py`` (``--quick`` for a smoke run). Prints offers/second for
+`make_offer` and for the seed's `generatePitStopBuffs` (section 4.2-4.4: Math.random, Box-Muller,
+clamp, round; rejection of duplicate buff types; grid lookup by (buffKey, tier) then a scan of
+level ranges; calculateRarity), both on the same catalog in the same run, and their ratio; checks
+that every offer's choices equal a plain reference computation of docs/engine.md (no tables);
+times the batch `make_offers`; and times `simulate` against the per-draw loop it replaced (the
+baseline, kept below), checking that the reports are identical.
 """
 
 from __future__ import annotations
@@ -12,11 +15,30 @@ import math
 import random
 import sys
 import time
+from bisect import bisect_right
 from pathlib import Path
 from typing import Any
 
-from jobslot_core.catalog import BuffRange, BuffType, Catalog, JobType, PitStop, RngConfig
-from jobslot_core.engine import make_offer, simulate
+from jobslot_core.catalog import (
+    RARITIES,
+    BuffRange,
+    BuffType,
+    Catalog,
+    JobType,
+    PitStop,
+    RngConfig,
+    Tier,
+)
+from jobslot_core.engine import (
+    OfferContext,
+    OfferStream,
+    SimulationReport,
+    make_offer,
+    make_offers,
+    simulate,
+)
+from jobslot_core.engine.distributions import _WEIGHTED, cell_sampler
+from jobslot_core.engine.simulate import SIMULATION_DOMAIN
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -159,6 +181,80 @@ def seed_tables(catalog: Catalog, job_key: str, number: int) -> tuple[Any, ...]:
     return buff_types, ranges, job.tier.value, level_range, rng
 
 
+# -- references: the plain computations the fast paths must equal ------------------------------
+
+
+def reference_choices(catalog: Catalog, secret: bytes, ctx: OfferContext) -> list[tuple[str, int]]:
+    """(buff key, grid unit) of each choice, straight from docs/engine.md: the stream, the pick,
+    and each cell's inverse CDF rounded and clamped (no tables, no memo)."""
+    eligible = catalog.eligible_buffs(ctx.job_key, ctx.pit_stop_number)
+    rng = catalog.rng
+    n = len(eligible)
+    stream = OfferStream(secret, ctx.encode())
+    dup = rng.allow_duplicates
+    t = n**3 if dup else n * (n - 1) * (n - 2)
+    assert t <= 2**32
+    idx = int(stream.uniform() * t)
+    if dup:
+        picks = [idx % n, idx // n % n, idx // (n * n) % n]
+    else:
+        i0, idx = idx % n, idx // n
+        i1, idx = idx % (n - 1), idx // (n - 1)
+        i2 = idx % (n - 2)
+        if i1 >= i0:
+            i1 += 1
+        lo, hi = min(i0, i1), max(i0, i1)
+        if i2 >= lo:
+            i2 += 1
+        if i2 >= hi:
+            i2 += 1
+        picks = [i0, i1, i2]
+    out = []
+    for i in picks:
+        buff, cell = eligible[i]
+        s = cell_sampler(cell, buff.precision, rng)
+        u = stream.uniform()
+        if s.kind == _WEIGHTED:
+            k = s.units_at(u)  # the weighted rule itself (it has no other table)
+        else:
+            k = min(max(round(s.full_inverse(u) * s.scale), s.min_units), s.max_units)
+        out.append((buff.key, k, s))
+    if rng.guarantee_one_common and all(k >= s.starts[0] for _, k, s in out):
+        key, _, s = out[-1]
+        out[-1] = (key, s.draw_common_units(stream), s)
+    return [(key, k) for key, k, _ in out]
+
+
+def simulate_per_draw(catalog: Catalog, buff_key: str, tier: Tier, level: int, n: int,
+                      seed: int, bins: int = 20) -> SimulationReport:
+    """`simulate` as it was before issue 9: one `draw_units` and one bisect per draw."""
+    cell = catalog.buff_range(buff_key, tier, level)
+    sampler = cell_sampler(cell, catalog.buff_types[buff_key].precision, catalog.rng)
+    stream = OfferStream(seed.to_bytes(8, "big", signed=True), SIMULATION_DOMAIN)
+    lo_u, hi_u = sampler.min_units, sampler.max_units
+    span_u = hi_u - lo_u
+    counts, tiers = [0] * bins, [0] * len(RARITIES)
+    starts, draw = sampler.starts, sampler.draw_units
+    total, low, high = 0, hi_u, lo_u
+    for _ in range(n):
+        k = draw(stream)
+        total += k
+        low, high = min(low, k), max(high, k)
+        b = (k - lo_u) * bins // span_u
+        counts[b if b < bins else bins - 1] += 1
+        tiers[bisect_right(starts, k)] += 1
+    scale = sampler.scale_int
+    width = (cell.max_value - cell.min_value) / bins
+    histogram = tuple(
+        (cell.min_value + i * width, cell.min_value + (i + 1) * width if i < bins - 1
+         else cell.max_value, counts[i])
+        for i in range(bins)
+    )
+    return SimulationReport(buff_key, tier.value, level, n, total / n / scale, low / scale,
+                            high / scale, histogram,
+                            {name: tiers[i] / n for i, name in enumerate(RARITIES)})
+
+
 # -- timing -------------------------------------------------------------------------------------
 
 
@@ -173,13 +269,14 @@ def _rates(fns: list[Any], n: int, repeats: int = 7) -> list[float]:
     return [n / b for b in best]
 
 
-def main(n: int = 50_000, sim_n: int = 1_000_000) -> None:
+def main(n: int = 50_000, sim_n: int = 1_000_000, repeats: int = 7) -> None:
     catalog, source = load()
     job_key = next(k for k, j in catalog.job_types.items() if j.active)
     number = 1
     tables = seed_tables(catalog, job_key, number)
     meks = [f"mek-{i}" for i in range(n)]
     secret = b"benchmark secret"
+    contexts = [OfferContext("s1", mek, job_key, 0, number, 0) for mek in meks]
 
     def ours(count: int) -> None:
         for i in range(count):
@@ -191,18 +288,40 @@ def main(n: int = 50_000, sim_n: int = 1_000_000) -> None:
         for _ in range(count):
             generate_pit_stop_buffs(*tables)
 
-    ours_rate, seed_rate = _rates([ours, seed], n)
+    def batch(count: int) -> None:
+        make_offers(catalog, contexts[:count], secret=secret)
+
+    ours_rate, seed_rate, batch_rate = _rates([ours, seed, batch], n, repeats)
     print(f"catalog: {source}; job {job_key!r}, pit stop {number}; python {sys.version.split()[0]}")
     print(f"make_offer        : {ours_rate:>12,.0f} offers/s")
     print(f"seed port         : {seed_rate:>12,.0f} offers/s")
     print(f"ratio ours/seed   : {ours_rate / seed_rate:>12.2f}")
+    print(f"make_offers batch : {batch_rate:>12,.0f} offers/s")
+    same = sum(
+        [(c.buff_key, round(c.value * 10 ** catalog.buff_types[c.buff_key].precision))
+         for c in offer.choices] == reference_choices(catalog, secret, ctx)
+        for offer, ctx in zip(make_offers(catalog, contexts, secret=secret), contexts, strict=True)
+    )
+    print(f"choices equal to the reference for {same:,} of {n:,} contexts")
 
     buff, cell = catalog.eligible_buffs(job_key, number)[0]
-    start = time.perf_counter()
-    simulate(catalog, buff_key=buff.key, tier=cell.tier, level=cell.min_level, n=sim_n, seed=7)
-    elapsed = time.perf_counter() - start
-    print(f"simulate n={sim_n:,}: {sim_n / elapsed:>12,.0f} draws/s ({elapsed:.2f} s)")
+    args = {"buff_key": buff.key, "tier": cell.tier, "level": cell.min_level, "n": sim_n, "seed": 7}
+    timings = []
+    for fn in (simulate_per_draw, lambda **kw: simulate(catalog, **kw)):
+        start = time.perf_counter()
+        report = fn(catalog, **args) if fn is simulate_per_draw else fn(**args)
+        timings.append((time.perf_counter() - start, report))
+    (old_s, old_report), (new_s, new_report) = timings
+    print(f"simulate n={sim_n:,}: {sim_n / new_s:>12,.0f} draws/s ({new_s:.2f} s)")
+    print(f"per-draw baseline : {sim_n / old_s:>12,.0f} draws/s ({old_s:.2f} s)")
+    identical = old_report == new_report
+    print(f"ratio simulate    : {old_s / new_s:>12.2f}; reports identical: {identical}")
+    if same != n or old_report != new_report:
+        raise SystemExit("a fast path disagrees with its reference")
 
 
 if __name__ == "__main__":
-    main()
+    if "--quick" in sys.argv:
+        main(n=2_000, sim_n=20_000, repeats=1)
+    else:
+        main()

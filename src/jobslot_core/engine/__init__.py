@@ -6,7 +6,7 @@ docs/engine.md for the stream, the context encoding, the distributions and how t
 
 from .context import OFFER_DOMAIN, OfferContext
 from .distributions import draw_value
-from .offers import BuffChoice, OfferDraft, make_offer
+from .offers import BuffChoice, OfferDraft, make_offer, make_offers
 from .rarity import rarity_of
 from .simulate import SimulationReport, simulate
 from .stream import OfferStream, check_commitment, commitment
@@ -28,6 +28,7 @@ __all__ = [
     "commitment",
     "draw_value",
     "make_offer",
+    "make_offers",
     "rarity_of",
     "simulate",
     "verify_offer",

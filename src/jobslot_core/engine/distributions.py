@@ -100,7 +100,13 @@ class _Inverse:
         return self.lo  # a single point (min == max)
 
 
-def _units_at(inverse: _Inverse, scale: float, low: int, top: int) -> Callable[[float], int]:
+_Decide = Callable[[float], int] | None
+"""The table-only part of a tabled draw: the unit, or -1 where the exact code must decide."""
+
+
+def _units_at(
+    inverse: _Inverse, scale: float, low: int, top: int
+) -> tuple[Callable[[float], int], _Decide]:
     """A fast closure: the grid unit at quantile `u` (inverse CDF, round, clamp float noise).
 
     Equivalent to ``clamp(round(inverse(u) * scale), low, top)``; the normal case that straddles
@@ -139,6 +145,28 @@ def _units_at(inverse: _Inverse, scale: float, low: int, top: int) -> Callable[[
     return _tabled(units, inverse, scale, low, top)
 
 
+BUCKET_BITS = 12
+"""Top bits of a stream word that index a cell's bucket table (`bucket_table`)."""
+
+
+def bucket_table(decide: Callable[[float], int]) -> tuple[int, ...]:
+    """Per bucket of words (the top `BUCKET_BITS` bits), the grid unit every word of the bucket
+    draws, or -1 where units differ or the exact code must decide: a cache, never a new rule.
+
+    `decide` is monotone in u and returns -1 near its boundaries; a bucket whose first and last
+    uniform get the same unit therefore gets it for every uniform in between.
+    """
+    from .stream import to_uniform
+
+    shift = 64 - BUCKET_BITS
+    out = []
+    for i in range(1 << BUCKET_BITS):
+        first = decide(to_uniform(i << shift))
+        last = decide(to_uniform(((i + 1) << shift) - 1))
+        out.append(first if first == last else -1)
+    return tuple(out)
+
+
 _TABLE_MAX_UNITS = 20_000
 _GUARD = 1e-9
 """Half-width (relative) of the guard band around each table threshold; the float error of the
@@ -147,7 +175,7 @@ direct computation is below ~1e-14 in the same units, so the table never decides
 
 def _tabled(
     direct: Callable[[float], int], inverse: _Inverse, scale: float, low: int, top: int
-) -> Callable[[float], int]:
+) -> tuple[Callable[[float], int], _Decide]:
     """`direct` sped up by a table of CDF values at the rounding midpoints, with the same results.
 
     Rounding the inverse CDF at quantile u gives the unit k exactly when u lies between the CDF
@@ -158,7 +186,7 @@ def _tabled(
     """
     kind = inverse.kind
     if kind not in (_STRADDLE, _UNIFORM, _EXPONENTIAL) or not 0 < top - low <= _TABLE_MAX_UNITS:
-        return direct
+        return direct, None
     lo, hi, mean, sd, mass = inverse.lo, inverse.hi, inverse.mean, inverse.sd, inverse.mass
     width = hi - lo
     thresholds = [-math.inf]
@@ -198,7 +226,13 @@ def _tabled(
             return base + i
         return direct(u)
 
-    return tabled_units
+    def table_only(u: float) -> int:
+        i = bisect_right(table, u)
+        if u - table[i - 1] > guard[i - 1] and table[i] - u > guard[i]:
+            return base + i
+        return -1
+
+    return tabled_units, table_only
 
 
 def _weighted_units(
@@ -229,9 +263,11 @@ class CellSampler:
     """Everything derived from (cell, precision, rng) that drawing and rarity need."""
 
     __slots__ = (
+        "buckets",
         "common_hi",
         "common_inverse",
         "common_units_at",
+        "decide",
         "full_inverse",
         "kind",
         "max_units",
@@ -246,6 +282,8 @@ class CellSampler:
         "units_at",
     )
 
+    buckets: tuple[int, ...] | None
+    decide: _Decide
     common_hi: int
     common_inverse: _Inverse
     common_units_at: Callable[[float], int]
@@ -293,10 +331,12 @@ class CellSampler:
             )
         else:
             self.full_inverse = self.common_inverse = _Inverse(_POINT, lo, lo, lo, 1.0, version)
-        self.units_at = _units_at(self.full_inverse, self.scale, self.min_units, self.max_units)
+        self.units_at, decide = _units_at(
+            self.full_inverse, self.scale, self.min_units, self.max_units
+        )
         self.common_units_at = _units_at(
             self.common_inverse, self.scale, self.min_units, self.common_hi
-        )
+        )[0]
         self.single = True  # every distribution takes one uniform per draw (`units_at`)
         # Weighted: the non-empty tiers' unit ranges and cumulative weights.
         bounds = (self.min_units, *self.starts, self.max_units + 1)
@@ -314,7 +354,16 @@ class CellSampler:
         self.tier_ranges = tuple(ranges)
         self.tier_cum = tuple(cum)
         if kind == _WEIGHTED:
-            self.units_at = _weighted_units(self.tier_cum, self.tier_ranges)
+            self.units_at = decide = _weighted_units(self.tier_cum, self.tier_ranges)
+        self.decide = decide
+        self.buckets = None
+
+    def bucket_units(self) -> tuple[int, ...]:
+        """The cell's `bucket_table` (all -1 where the draw has no table), built on first use."""
+        if self.buckets is None:
+            decide = self.decide
+            self.buckets = (-1,) * (1 << BUCKET_BITS) if decide is None else bucket_table(decide)
+        return self.buckets
 
     def tier(self, units: int) -> int:
         """Index into RARITIES of the grid value `units` (exact)."""

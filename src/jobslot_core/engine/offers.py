@@ -15,20 +15,20 @@ Stream use, in order (document of record: docs/engine.md):
 
 import struct
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from hashlib import sha256 as _sha256
 from typing import Any
 
 import attrs
 
-from ..catalog import BuffRange, BuffType, Catalog
+from ..catalog import RARITIES, BuffRange, BuffType, Catalog
 from ..errors import InvalidArgument, InvalidCatalog, UnknownJob
 from .context import _INTS, OFFER_DOMAIN, OfferContext, _lp, check_text
-from .distributions import CellSampler, cell_sampler
+from .distributions import BUCKET_BITS, CellSampler, cell_sampler
 from .stream import _UNPACK, WORD_TOP, OfferStream, _pad_cache, _pads, check_secret, to_uniform
 from .versions import ENGINE_VERSION, ENGINE_VERSIONS
 
-__all__ = ["ENGINE_VERSION", "BuffChoice", "OfferDraft", "make_offer"]
+__all__ = ["ENGINE_VERSION", "BuffChoice", "OfferDraft", "make_offer", "make_offers"]
 
 _CHOICES = 3
 _MAX_SINGLE_DRAW = 2**32  # beyond this many triples, pick each buff type with its own uniform
@@ -100,13 +100,17 @@ _new_draft = _fast_new(OfferDraft)
 class _Option:
     """One eligible buff type of a pit stop with its sampler and a memo of its choices."""
 
-    __slots__ = ("buff", "cell", "common_end", "memo", "sampler", "units_at")
+    __slots__ = ("buff", "cell", "common_end", "fast", "memo", "sampler", "units_at")
 
     def __init__(self, buff: BuffType, cell: BuffRange, sampler: CellSampler) -> None:
         self.buff, self.cell, self.sampler = buff, cell, sampler
         self.units_at = sampler.units_at
         self.common_end = sampler.starts[0]  # first grid unit that is not common
         self.memo: dict[int, BuffChoice] = {}
+        # The choice each bucket of words draws (None: ask the exact code), a cache only.
+        self.fast: tuple[BuffChoice | None, ...] = tuple(
+            None if k < 0 else self.choice(k) for k in sampler.bucket_units()
+        )
 
     def choice(self, units: int) -> BuffChoice:
         """The (memoised, immutable) BuffChoice for grid value `units`."""
@@ -253,6 +257,8 @@ def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, 
 
 _ZERO8 = bytes(8)
 _ID_BLOCK = (2**64 - 1).to_bytes(8, "big")
+_SHIFT = 64 - BUCKET_BITS
+_COMMON = RARITIES[0]
 _TO_UNIFORM = 2.0**-53
 _WT = WORD_TOP
 _lp_cache: dict[str, bytes] = {}
@@ -351,11 +357,14 @@ def make_offer(
                 if k >= i:
                     k += 1
             oa, ob, oc = options[i], options[j], options[k]
-        ua = oa.units_at(((w1 >> 11) + 0.5) * _TO_UNIFORM)
-        ub = ob.units_at(((w2 >> 11) + 0.5) * _TO_UNIFORM)
-        uc = oc.units_at(((w3 >> 11) + 0.5) * _TO_UNIFORM)
-        if plan.guarantee and ua >= oa.common_end and ub >= ob.common_end and uc >= oc.common_end:
-            uc = oc.sampler.draw_common_units(OfferStream._resume(pads, encoded, [], 1))
+        ca = oa.fast[w1 >> _SHIFT] or oa.choice(oa.units_at(((w1 >> 11) + 0.5) * _TO_UNIFORM))
+        cb = ob.fast[w2 >> _SHIFT] or ob.choice(ob.units_at(((w2 >> 11) + 0.5) * _TO_UNIFORM))
+        cc = oc.fast[w3 >> _SHIFT] or oc.choice(oc.units_at(((w3 >> 11) + 0.5) * _TO_UNIFORM))
+        if plan.guarantee and ca.rarity != _COMMON and cb.rarity != _COMMON and (
+            cc.rarity != _COMMON
+        ):
+            stream = OfferStream._resume(pads, encoded, [], 1)
+            cc = oc.choice(oc.sampler.draw_common_units(stream))
     else:
         pending = [to_uniform(w3), to_uniform(w2), to_uniform(w1)]
         stream = OfferStream._resume(pads, encoded, pending, 1)
@@ -366,9 +375,7 @@ def make_offer(
         uc = oc.sampler.draw_units(stream)
         if plan.guarantee and ua >= oa.common_end and ub >= ob.common_end and uc >= oc.common_end:
             uc = oc.sampler.draw_common_units(stream)
-    ca = oa.memo.get(ua) or oa.choice(ua)
-    cb = ob.memo.get(ub) or ob.choice(ub)
-    cc = oc.memo.get(uc) or oc.choice(uc)
+        ca, cb, cc = oa.choice(ua), ob.choice(ub), oc.choice(uc)
     if engine_version == 1:
         offer_id = "of_" + _sha256(encoded).hexdigest()[:24]
     else:
@@ -385,3 +392,37 @@ def make_offer(
         plan.from_level,
         plan.to_level,
     )
+
+
+def make_offers(
+    catalog: Catalog,
+    contexts: Iterable[OfferContext],
+    *,
+    secret: bytes,
+    engine_version: int = ENGINE_VERSION,
+) -> tuple[OfferDraft, ...]:
+    """The offers of many contexts under one secret, in order (for designers' batch runs):
+    each equals `make_offer` of its context.
+
+    Raises:
+        InvalidArgument: a context that is not an `OfferContext`, or what `make_offer` refuses.
+        UnknownJob: a context's job is not in the catalog.
+    """
+    out = []
+    for i, ctx in enumerate(contexts):
+        if type(ctx) is not OfferContext:
+            raise InvalidArgument(f"contexts[{i}]", type(ctx).__name__, "must be an OfferContext")
+        out.append(
+            make_offer(
+                catalog,
+                secret=secret,
+                secret_id=ctx.secret_id,
+                mek_id=ctx.mek_id,
+                job_key=ctx.job_key,
+                prestige_sequence=ctx.prestige_sequence,
+                pit_stop_number=ctx.pit_stop_number,
+                reroll=ctx.reroll,
+                engine_version=engine_version,
+            )
+        )
+    return tuple(out)
