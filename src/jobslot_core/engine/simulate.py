@@ -1,15 +1,21 @@
 """Simulating a cell's distribution: many draws summarised as a histogram and rarity shares."""
 
+import hashlib
+import struct
+import sys
 from bisect import bisect_right
+from collections import Counter, deque
 from collections.abc import Mapping
+from itertools import compress, repeat
 from types import MappingProxyType
+from typing import Any
 
 import attrs
 
 from ..catalog import RARITIES, Catalog, Tier
 from ..errors import InvalidArgument, InvalidCatalog
 from .distributions import BUCKET_BITS, CellSampler, cell_sampler
-from .stream import _UNPACK, _pads, to_uniform
+from .stream import _pads, to_uniform
 
 __all__ = ["SIMULATION_DOMAIN", "SimulationReport", "simulate"]
 
@@ -52,28 +58,73 @@ class SimulationReport:
         return "\n".join(lines)
 
 
-def _unit_counts(sampler: CellSampler, seed: int, n: int) -> dict[int, int]:
-    """How often each grid unit comes up in the first `n` draws of the simulation stream: the
-    stream's words in order, each through the cell's bucket table or, where it has no entry,
-    `units_at` (what `draw_units` computes)."""
-    inner0, outer0 = _pads(seed.to_bytes(8, "big", signed=True))
+_CHUNK = 4096
+"""Blocks hashed per batch of counting."""
+_COUNTER = struct.Struct(">Q").pack
+_LITTLE = sys.byteorder == "little"
+_HASH = type(hashlib.sha256())
+_copy, _update, _digest = _HASH.copy, _HASH.update, _HASH.digest
+
+
+def _blocks(inner0: Any, outer0: Any, start: int, stop: int) -> bytes:
+    """Stream blocks `start` .. `stop - 1` joined: HMAC from the key-pad states, each step
+    mapped over the whole batch so the loop runs in C."""
+    count = stop - start
+    inners = list(map(_copy, repeat(inner0, count)))
+    deque(map(_update, inners, map(_COUNTER, range(start, stop))), maxlen=0)
+    outers = list(map(_copy, repeat(outer0, count)))
+    deque(map(_update, outers, map(_digest, inners)), maxlen=0)
+    return b"".join(map(_digest, outers))
+
+
+def _slice_units(sampler: CellSampler) -> list[int]:
+    """Per 16-bit word prefix in native byte order (as `memoryview.cast("H")` reads it), the
+    unit every word with that prefix draws, or -1: the bucket table, refined where its bucket
+    is ambiguous by the same monotone table decision on the prefix's own 2**-16 slice."""
     buckets = sampler.bucket_units()
+    decide = sampler.decide
+    coarse = 16 - BUCKET_BITS
+    by_top = [buckets[top >> coarse] for top in range(1 << 16)]
+    if decide is not None:
+        for top in range(1 << 16):
+            if by_top[top] < 0:
+                first = decide(to_uniform(top << 48))
+                if first == decide(to_uniform(((top + 1) << 48) - 1)):
+                    by_top[top] = first
+    if not _LITTLE:
+        return by_top
+    return [by_top[(native & 0xFF) << 8 | native >> 8] for native in range(1 << 16)]
+
+
+def _unit_counts(sampler: CellSampler, seed: int, n: int) -> Counter[int]:
+    """How often each grid unit comes up in the first `n` draws of the simulation stream.
+
+    Exactly what `draw_units` gives word by word: words are counted by their top 16 bits (in
+    C); each prefix takes its unit from `_slice_units`, and only words whose slice holds a
+    rounding boundary go through `units_at` one by one.
+    """
+    inner0, outer0 = _pads(seed.to_bytes(8, "big", signed=True))
+    inner0 = inner0.copy()
+    inner0.update(SIMULATION_DOMAIN)
+    units = _slice_units(sampler)
+    exact = {native for native, k in enumerate(units) if k < 0}
     units_at = sampler.units_at
-    shift = 64 - BUCKET_BITS
-    tally: dict[int, int] = {}
-    get = tally.get
-    blocks, rest = divmod(n, 4)
-    for counter in range(blocks + (1 if rest else 0)):
-        inner = inner0.copy()
-        inner.update(SIMULATION_DOMAIN + counter.to_bytes(8, "big"))
-        outer = outer0.copy()
-        outer.update(inner.digest())
-        words = _UNPACK(outer.digest())
-        for w in words if counter < blocks else words[:rest]:
-            k = buckets[w >> shift]
-            if k < 0:
-                k = units_at(to_uniform(w))
-            tally[k] = get(k, 0) + 1
+    prefixes = [0] * (1 << 16)
+    tally: Counter[int] = Counter()
+    blocks = (n + 3) // 4
+    for start in range(0, blocks, _CHUNK):
+        raw = _blocks(inner0, outer0, start, min(blocks, start + _CHUNK))[: 8 * (n - 4 * start)]
+        tops = memoryview(raw).cast("H")[::4].tolist()  # each word's first two bytes, native
+        for native in tops:
+            prefixes[native] += 1
+        if exact:
+            words = struct.unpack(f">{len(raw) // 8}Q", raw)
+            for w in compress(words, map(exact.__contains__, tops)):
+                tally[units_at(to_uniform(w))] += 1
+    for native, count in enumerate(prefixes):
+        k = units[native]
+        if k >= 0 and count:
+            tally[k] += count
     return tally
 
 
