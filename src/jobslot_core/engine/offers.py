@@ -143,6 +143,7 @@ class _Plan:
         "job_lp",
         "n",
         "options",
+        "picks",
         "simple",
         "to_level",
         "triples",
@@ -163,6 +164,13 @@ class _Plan:
         self.triples = n**3 if self.duplicates else n * (n - 1) * (n - 2)
         self.job_lp = _lp(job_key)
         self.simple = self.triples <= _MAX_SINGLE_DRAW  # one uniform picks all three types
+        # For small lists, the options of every triple index (the decoding of `_pick`, cached).
+        self.picks: tuple[tuple[_Option, _Option, _Option], ...] | None = None
+        if self.triples <= _MAX_PICK_TABLE:
+            self.picks = tuple(
+                (self.options[i], self.options[j], self.options[k])
+                for i, j, k in (_decode(self, idx) for idx in range(self.triples))
+            )
 
 
 _PLAN_CACHE_SIZE = 16
@@ -224,27 +232,22 @@ def _check_args(args: Mapping[str, Any]) -> None:
     check_secret(args["secret"], legacy=version == 1)
 
 
-def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, int]:
-    """The indices of the three buff types (uniform, without replacement unless allowed).
+_MAX_PICK_TABLE = 4096
 
-    `u` is the first uniform; `stream` supplies two more only for huge lists (see module doc).
-    """
+
+def _decode(plan: _Plan, idx: int) -> tuple[int, int, int]:
+    """The three list positions of triple index `idx` (docs/engine.md, step 1)."""
     n = plan.n
-    if plan.triples <= _MAX_SINGLE_DRAW or stream is None:
-        # u < 1, so idx < triples.
-        idx = int(u * plan.triples)
-        i0, idx = idx % n, idx // n
-        if plan.duplicates:
-            return i0, idx % n, idx // n % n
-        i1, idx = idx % (n - 1), idx // (n - 1)
-        i2 = idx % (n - 2)
-    else:
-        i0 = int(u * n)
-        i1 = int(stream.uniform() * (n if plan.duplicates else n - 1))
-        i2 = int(stream.uniform() * (n if plan.duplicates else n - 2))
-        if plan.duplicates:
-            return i0, i1, i2
-    # Map ranks among the remaining types back to list positions.
+    if plan.duplicates:
+        return idx % n, idx // n % n, idx // (n * n) % n
+    i0, idx = idx % n, idx // n
+    i1, idx = idx % (n - 1), idx // (n - 1)
+    i2 = idx % (n - 2)
+    return _ranks(i0, i1, i2)
+
+
+def _ranks(i0: int, i1: int, i2: int) -> tuple[int, int, int]:
+    """Ranks among the types not yet taken, mapped back to list positions."""
     if i1 >= i0:
         i1 += 1
     low, high = (i0, i1) if i0 < i1 else (i1, i0)
@@ -253,6 +256,23 @@ def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, 
     if i2 >= high:
         i2 += 1
     return i0, i1, i2
+
+
+def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, int]:
+    """The indices of the three buff types (uniform, without replacement unless allowed).
+
+    `u` is the first uniform; `stream` supplies two more only for huge lists (see module doc).
+    """
+    n = plan.n
+    if plan.triples <= _MAX_SINGLE_DRAW or stream is None:
+        # idx can reach `triples` when the product rounds up; the decoding wraps it.
+        return _decode(plan, int(u * plan.triples))
+    i0 = int(u * n)
+    i1 = int(stream.uniform() * (n if plan.duplicates else n - 1))
+    i2 = int(stream.uniform() * (n if plan.duplicates else n - 2))
+    if plan.duplicates:
+        return i0, i1, i2
+    return _ranks(i0, i1, i2)
 
 
 _ZERO8 = bytes(8)
@@ -338,7 +358,10 @@ def make_offer(
         # The common case, inlined: u0 picks the triple, u1..u3 draw the three values.
         n = plan.n
         idx = int(((w0 >> 11) + 0.5) * _TO_UNIFORM * plan.triples)
-        if plan.duplicates:
+        picks = plan.picks
+        if picks is not None:
+            oa, ob, oc = picks[idx % plan.triples]  # idx == triples wraps, as the decoding does
+        elif plan.duplicates:
             oa, ob, oc = options[idx % n], options[idx // n % n], options[idx // (n * n) % n]
         else:
             i, idx = idx % n, idx // n
