@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from engine_catalogs import catalogs
 
+from jobslot_core.catalog import Tier
 from jobslot_core.engine import OfferContext, make_offer, make_offers
 from jobslot_core.engine.distributions import BUCKET_BITS, cell_sampler
 from jobslot_core.engine.stream import to_uniform
@@ -74,3 +75,21 @@ def test_simulate_reports_equal_the_per_draw_loop(name: str) -> None:
         args = {"buff_key": cell.buff_key, "tier": cell.tier, "level": cell.min_level,
                 "n": 1_001, "seed": -3}
         assert simulate(catalog, **args, bins=9) == simulate_per_draw(catalog, **args, bins=9)
+
+
+@pytest.mark.parametrize(("catalog_name", "buff_key"), [("default", "gold_per_hour"),
+                                                       ("weighted", "crit_chance"),
+                                                       ("far_tail", "gold_per_hour")])
+def test_simulate_by_prefix_equals_the_per_draw_loop(catalog_name: str, buff_key: str) -> None:
+    """From 200,000 draws on, simulate counts by word prefix: still the same report."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from offers import simulate_per_draw
+    finally:
+        sys.path.pop(0)
+    from jobslot_core.engine import simulate
+    from jobslot_core.engine.simulate import _PREFIX_MIN
+
+    catalog = catalogs()[catalog_name]
+    args = {"buff_key": buff_key, "tier": Tier.D, "level": 1, "n": _PREFIX_MIN + 3, "seed": 11}
+    assert simulate(catalog, **args) == simulate_per_draw(catalog, **args)

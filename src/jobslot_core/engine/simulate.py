@@ -58,6 +58,8 @@ class SimulationReport:
         return "\n".join(lines)
 
 
+_PREFIX_MIN = 200_000
+"""From this many draws on, `simulate` counts words by prefix (`_slice_units`)."""
 _CHUNK = 4096
 """Blocks hashed per batch of counting."""
 _COUNTER = struct.Struct(">Q").pack
@@ -106,12 +108,21 @@ def _unit_counts(sampler: CellSampler, seed: int, n: int) -> Counter[int]:
     inner0, outer0 = _pads(seed.to_bytes(8, "big", signed=True))
     inner0 = inner0.copy()
     inner0.update(SIMULATION_DOMAIN)
-    units = _slice_units(sampler)
-    exact = {native for native, k in enumerate(units) if k < 0}
     units_at = sampler.units_at
-    prefixes = [0] * (1 << 16)
     tally: Counter[int] = Counter()
     blocks = (n + 3) // 4
+    if n < _PREFIX_MIN:  # few draws: the 65,536-entry prefix table would cost more than it saves
+        buckets = sampler.bucket_units()
+        shift = 64 - BUCKET_BITS
+        for start in range(0, blocks, _CHUNK):
+            raw = _blocks(inner0, outer0, start, min(blocks, start + _CHUNK))
+            for w in struct.unpack(f">{len(raw) // 8}Q", raw)[: n - 4 * start]:
+                k = buckets[w >> shift]
+                tally[k if k >= 0 else units_at(to_uniform(w))] += 1
+        return tally
+    units = _slice_units(sampler)
+    exact = {native for native, k in enumerate(units) if k < 0}
+    prefixes = [0] * (1 << 16)
     for start in range(0, blocks, _CHUNK):
         raw = _blocks(inner0, outer0, start, min(blocks, start + _CHUNK))[: 8 * (n - 4 * start)]
         tops = memoryview(raw).cast("H")[::4].tolist()  # each word's first two bytes, native
