@@ -180,9 +180,10 @@ def test_offer_invariants(name: str, args: dict[str, object]) -> None:
     assert offer.engine_version == ENGINE_VERSION
     assert len(offer.choices) == 3
     ctx = offer.context
-    # the id is keyed: stream block 2**64 - 1, which no draw uses
-    block = hmac.digest(args["secret"], ctx.encode() + (2**64 - 1).to_bytes(8, "big"), "sha256")  # type: ignore[arg-type]
-    assert offer.offer_id == "of_" + block.hex()[:24]
+    # the id is keyed: SHA-256 of a domain prefix and stream block 0 (needs the secret)
+    block = hmac.digest(args["secret"], ctx.encode() + bytes(8), "sha256")  # type: ignore[arg-type]
+    expected = hashlib.sha256(b"jobslot-offer-id\x00v2\x00" + block).hexdigest()[:24]
+    assert offer.offer_id == "of_" + expected
     assert offer.offer_id != "of_" + hashlib.sha256(ctx.encode()).hexdigest()[:24]
     stop = catalog.job_types[ctx.job_key].pit_stops[ctx.pit_stop_number - 1]
     assert (offer.from_level, offer.to_level) == (stop.from_level, stop.to_level)

@@ -1,8 +1,8 @@
 """Offers: three buff choices for one (secret, Mek, job, prestige, pit stop, re-roll) context.
 
-The offer id is ``"of_"`` and the first 24 hex digits of stream block ``2**64 - 1`` (engine
-version 2: unguessable without the secret, stable for a context; never used for draws) or, in
-version 1, of SHA-256 of the context encoding.
+The offer id is ``"of_"`` and the first 24 hex digits of SHA-256 of `OFFER_ID_DOMAIN` and stream
+block 0 (engine version 2: unguessable without the secret, stable for a context, and telling
+nothing of the block's words) or, in version 1, of SHA-256 of the context encoding.
 
 Stream use, in order (document of record: docs/engine.md):
 
@@ -276,7 +276,8 @@ def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, 
 
 
 _ZERO8 = bytes(8)
-_ID_BLOCK = (2**64 - 1).to_bytes(8, "big")
+OFFER_ID_DOMAIN = b"jobslot-offer-id\x00v2\x00"
+"""Prefix hashed with stream block 0 into a version-2 offer id."""
 _SHIFT = 64 - BUCKET_BITS
 _COMMON = RARITIES[0]
 _TO_UNIFORM = 2.0**-53
@@ -352,7 +353,8 @@ def make_offer(
     inner.update(encoded + _ZERO8)
     outer = pads[1].copy()
     outer.update(inner.digest())
-    w0, w1, w2, w3 = _UNPACK(outer.digest())  # block 0: uniforms u0..u3, as OfferStream gives
+    block = outer.digest()
+    w0, w1, w2, w3 = _UNPACK(block)  # block 0: uniforms u0..u3, as OfferStream gives
     options = plan.options
     if plan.simple and w0 < _WT and w1 < _WT and w2 < _WT and w3 < _WT:
         # The common case, inlined: u0 picks the triple, u1..u3 draw the three values.
@@ -402,11 +404,7 @@ def make_offer(
     if engine_version == 1:
         offer_id = "of_" + _sha256(encoded).hexdigest()[:24]
     else:
-        inner = pads[0].copy()
-        inner.update(encoded + _ID_BLOCK)
-        outer = pads[1].copy()
-        outer.update(inner.digest())
-        offer_id = "of_" + outer.hexdigest()[:24]
+        offer_id = "of_" + _sha256(OFFER_ID_DOMAIN + block).hexdigest()[:24]
     return _new_draft(  # type: ignore[no-any-return]
         offer_id,
         context,
