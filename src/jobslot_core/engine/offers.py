@@ -23,7 +23,7 @@ import attrs
 
 from ..catalog import RARITIES, BuffRange, BuffType, Catalog
 from ..errors import InvalidArgument, InvalidCatalog, UnknownJob
-from .context import _INTS, OFFER_DOMAIN, OfferContext, _lp, check_text
+from .context import OFFER_DOMAIN, OfferContext, _lp, check_text
 from .distributions import BUCKET_BITS, CellSampler, cell_sampler
 from .stream import _UNPACK, WORD_TOP, OfferStream, _pad_cache, _pads, check_secret, to_uniform
 from .versions import ENGINE_VERSION, ENGINE_VERSIONS
@@ -275,7 +275,7 @@ def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, 
     return _ranks(i0, i1, i2)
 
 
-_ZERO8 = bytes(8)
+_INTS0 = struct.Struct(">QQQQ")
 OFFER_ID_DOMAIN = b"jobslot-offer-id\x00v2\x00"
 """Prefix hashed with stream block 0 into a version-2 offer id."""
 _SHIFT = 64 - BUCKET_BITS
@@ -314,7 +314,6 @@ def make_offer(
         and len(secret) >= 16
         and type(secret_id) is type(mek_id) is type(job_key) is str
         and type(prestige_sequence) is type(pit_stop_number) is type(reroll) is int
-        and secret
         and secret_id
         and mek_id
         and job_key
@@ -329,8 +328,8 @@ def make_offer(
     plan = entry[1].get(key) if entry and entry[0] is catalog else None
     if plan is None:
         plan = _plan(catalog, job_key, pit_stop_number, engine_version)
-    try:
-        ints = _INTS.pack(prestige_sequence, pit_stop_number, reroll)
+    try:  # the three integers, then block counter 0: the first HMAC message's tail
+        ints0 = _INTS0.pack(prestige_sequence, pit_stop_number, reroll, 0)
     except struct.error:  # an integer of 2**64 or more
         _check_args(locals())
         raise
@@ -347,10 +346,10 @@ def make_offer(
     except UnicodeEncodeError:
         _check_args(locals())
         raise
-    encoded = sid + len(mek).to_bytes(4, "big") + mek + plan.job_lp + ints
+    message = sid + len(mek).to_bytes(4, "big") + mek + plan.job_lp + ints0
     pads = _pad_cache.get(secret) or _pads(secret)
     inner = pads[0].copy()
-    inner.update(encoded + _ZERO8)
+    inner.update(message)  # the context encoding, then counter 0
     outer = pads[1].copy()
     outer.update(inner.digest())
     block = outer.digest()
@@ -388,11 +387,11 @@ def make_offer(
         if plan.guarantee and ca.rarity != _COMMON and cb.rarity != _COMMON and (
             cc.rarity != _COMMON
         ):
-            stream = OfferStream._resume(pads, encoded, [], 1)
+            stream = OfferStream._resume(pads, message[:-8], [], 1)
             cc = oc.choice(oc.sampler.draw_common_units(stream))
     else:
         pending = [to_uniform(w3), to_uniform(w2), to_uniform(w1)]
-        stream = OfferStream._resume(pads, encoded, pending, 1)
+        stream = OfferStream._resume(pads, message[:-8], pending, 1)
         i, j, k = _pick(plan, to_uniform(w0), stream)
         oa, ob, oc = options[i], options[j], options[k]
         ua = oa.sampler.draw_units(stream)
@@ -402,7 +401,7 @@ def make_offer(
             uc = oc.sampler.draw_common_units(stream)
         ca, cb, cc = oa.choice(ua), ob.choice(ub), oc.choice(uc)
     if engine_version == 1:
-        offer_id = "of_" + _sha256(encoded).hexdigest()[:24]
+        offer_id = "of_" + _sha256(message[:-8]).hexdigest()[:24]
     else:
         offer_id = "of_" + _sha256(OFFER_ID_DOMAIN + block).hexdigest()[:24]
     return _new_draft(  # type: ignore[no-any-return]
