@@ -176,6 +176,7 @@ def replay(
                 prestige_sequence=offer.prestige_sequence,
                 pit_stop_number=offer.pit_stop_number,
                 reroll=offer.reroll,
+                engine_version=offer.engine_version,  # old offers replay under their engine
             )
             error = None
         except JobSlotError as exc:
