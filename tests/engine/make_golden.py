@@ -27,6 +27,12 @@ from jobslot_core.engine import make_offer  # noqa: E402
 GOLDEN = HERE / "golden_offers.json"
 GOLDEN_FILES = {1: GOLDEN, 2: HERE / "golden_offers_v2.json"}
 _SECRETS = {1: b"golden secret %d", 2: b"golden secret v2 %d"}
+_NOTES = {
+    2: "Engine version 2 (issue 9). Changed on purpose from version 1: the offer id (SHA-256 of "
+    "a domain prefix and stream block 0, keyed by the secret) and normal draws 37 or more sd "
+    "from the mean (catalog far_tail); every other choice equals version 1's for the same "
+    "inputs (test_version_2_changes_only_ids_and_far_tails). Secrets are 16+ bytes.",
+}
 
 
 def contexts(version: int = 1) -> list[dict[str, Any]]:
@@ -74,7 +80,10 @@ def main(versions: tuple[int, ...] = (2,)) -> None:
     for version in versions:
         cases = [dict(case, expected=compute(case, version)) for case in contexts(version)]
         path = GOLDEN_FILES[version]
-        path.write_text(json.dumps({"engine_version": version, "cases": cases}, indent=1) + "\n")
+        doc: dict[str, Any] = {"engine_version": version, "cases": cases}
+        if version in _NOTES:
+            doc = {"note": _NOTES[version], **doc}
+        path.write_text(json.dumps(doc, indent=1) + "\n")
         print(f"wrote {len(cases)} cases to {path}")
 
 
