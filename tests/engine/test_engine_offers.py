@@ -345,7 +345,11 @@ def cells(draw: st.DrawFn) -> tuple[BuffRange, int]:
     lo = draw(st.integers(min_value=-10**6, max_value=10**6))
     span = draw(st.integers(min_value=0, max_value=10**5))
     mean = draw(st.floats(min_value=lo / scale, max_value=(lo + span) / scale))
-    sd = draw(st.none() | st.floats(min_value=1e-3, max_value=1e4))
+    # within catalog.SPREAD_LIMITS of the width, including its ends
+    factor = draw(st.sampled_from([1e-9, 1e6]) | st.floats(min_value=1e-4, max_value=1e4))
+    width = (lo + span) / scale - lo / scale  # as validation computes it
+    sd = draw(st.none() | st.just(factor * width if span else factor))
+    assume(sd is None or not span or 1e-9 * width <= sd <= 1e6 * width)
     dist = draw(st.none() | st.sampled_from(list(Distribution)))
     return BuffRange("b", "D", 1, 1, lo / scale, (lo + span) / scale, mean, sd, dist), p
 
