@@ -18,7 +18,7 @@ from jobslot_core.storage.postgres import PostgresStore
 from jobslot_core.storage.protocol import MEKS
 from jobslot_core.testing.commands import machine_catalog
 
-SECRET = b"process secret"
+SECRET = b"process secret 0123"
 SECRET_ID = "s1"
 BARRIER_TIMEOUT_S = 60.0
 

@@ -315,7 +315,9 @@ def test_connection_lost_during_commit_counts_once(schemas: pg_support.Schemas) 
         proxy.dsn(pg_support.dsn()), schema=schemas.new("settle"), prepare_threshold=None
     )
     try:
-        game = JobSlots(store, machine_catalog(), secret=b"x", secret_id="s1", clock=ManualClock(0))
+        game = JobSlots(
+            store, machine_catalog(), secret=b"x" * 16, secret_id="s1", clock=ManualClock(0)
+        )
         game.deposit("w1", "gold", 10)
         for key in ("pay-1", None):
             proxy.armed = True
