@@ -177,6 +177,8 @@ _PLAN_CACHE_SIZE = 16
 _plans_lock = threading.Lock()
 _plans: dict[int, tuple[Catalog, dict[tuple[str, int, int], _Plan]]] = {}
 """Cache: id(catalog) -> (the catalog itself, kept alive so the id stays unique; its plans)."""
+_hot: dict[tuple[int, str, int, int], tuple[Catalog, _Plan]] = {}
+"""The same plans under one flat key, for make_offer's single lookup (catalogs kept alive)."""
 
 
 def _plan(catalog: Catalog, job_key: str, number: int, version: int) -> _Plan:
@@ -195,6 +197,9 @@ def _plan(catalog: Catalog, job_key: str, number: int, version: int) -> _Plan:
         check_text("job_key", job_key)
         _check_pit_stop(catalog, job_key, number)
         plan = plans[(job_key, number, version)] = _Plan(catalog, job_key, number, version)
+    if len(_hot) >= 1024:
+        _hot.clear()
+    _hot[(id(catalog), job_key, number, version)] = (catalog, plan)
     return plan
 
 
@@ -323,10 +328,10 @@ def make_offer(
     ):
         _check_args(locals())
         secret = bytes(secret)
-    entry = _plans.get(id(catalog))
-    key = (job_key, pit_stop_number, engine_version)
-    plan = entry[1].get(key) if entry and entry[0] is catalog else None
-    if plan is None:
+    hot = _hot.get((id(catalog), job_key, pit_stop_number, engine_version))
+    if hot is not None and hot[0] is catalog:
+        plan = hot[1]
+    else:
         plan = _plan(catalog, job_key, pit_stop_number, engine_version)
     try:  # the three integers, then block counter 0: the first HMAC message's tail
         ints0 = _INTS0.pack(prestige_sequence, pit_stop_number, reroll, 0)
@@ -346,7 +351,7 @@ def make_offer(
     except UnicodeEncodeError:
         _check_args(locals())
         raise
-    message = sid + len(mek).to_bytes(4, "big") + mek + plan.job_lp + ints0
+    message = b"".join((sid, len(mek).to_bytes(4, "big"), mek, plan.job_lp, ints0))
     pads = _pad_cache.get(secret) or _pads(secret)
     inner = pads[0].copy()
     inner.update(message)  # the context encoding, then counter 0
