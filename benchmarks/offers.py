@@ -236,10 +236,13 @@ def simulate_per_draw(catalog: Catalog, buff_key: str, tier: Tier, level: int, n
     counts, tiers = [0] * bins, [0] * len(RARITIES)
     starts, draw = sampler.starts, sampler.draw_units
     total, low, high = 0, hi_u, lo_u
-    for _ in range(n):
+    for _ in range(n):  # the loop of jobslot_core 0.x before issue 9, as it was
         k = draw(stream)
         total += k
-        low, high = min(low, k), max(high, k)
+        if k < low:
+            low = k
+        if k > high:
+            high = k
         b = (k - lo_u) * bins // span_u
         counts[b if b < bins else bins - 1] += 1
         tiers[bisect_right(starts, k)] += 1
