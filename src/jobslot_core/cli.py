@@ -176,11 +176,22 @@ def _replay(args: argparse.Namespace) -> int:
     from .errors import InvalidArgument
 
     secrets: dict[str, bytes] = {}
-    for item in args.secret:
-        sid, sep, hex_value = item.partition("=")
-        if not sep or not sid:
-            raise InvalidArgument("--secret", item, "must be SECRET_ID=HEX")
-        secrets[sid] = bytes.fromhex(hex_value)
+    sources = [("--secret-file", i) for i in args.secret_file]
+    sources += [("--secret-env", i) for i in args.secret_env]
+    if not sources:
+        raise InvalidArgument("--secret-file", None, "give --secret-file or --secret-env")
+    for option, item in sources:
+        sid, sep, where = item.partition("=")
+        if not sep or not sid or not where:
+            place = "PATH" if option == "--secret-file" else "VARIABLE"
+            raise InvalidArgument(option, item, f"must be SECRET_ID={place}")
+        one = argparse.Namespace(
+            secret_file=where if option == "--secret-file" else None,
+            secret_env=where if option == "--secret-env" else None,
+        )
+        secret = _read_secret(one)
+        assert secret is not None
+        secrets[sid] = secret
     candidate = None if args.candidate == "stored" else load_catalog(args.candidate)
     store = _open_sqlite(args.db)
     try:
@@ -446,11 +457,18 @@ def _parser() -> argparse.ArgumentParser:
         help="candidate catalog file, or 'stored' for the catalog each offer was made under",
     )
     p.add_argument(
-        "--secret",
+        "--secret-file",
         action="append",
         default=[],
-        required=True,
-        help="SECRET_ID=HEX of a secret the offers were made under (repeat for several)",
+        metavar="SECRET_ID=PATH",
+        help="a file holding, as hex, a secret the offers were made under (repeatable)",
+    )
+    p.add_argument(
+        "--secret-env",
+        action="append",
+        default=[],
+        metavar="SECRET_ID=VARIABLE",
+        help="an environment variable holding such a secret as hex (repeatable)",
     )
     p.add_argument(
         "--fail-on-difference", action="store_true", help="exit 1 when any offer would change"

@@ -133,17 +133,29 @@ def game_db(tmp_path: Path) -> Path:
 
 
 def test_replay_stored_and_candidate(
-    game_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    game_db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    secret = ["--secret", f"s1={SECRET.hex()}", "--fail-on-difference"]
+    secret_file = tmp_path / "s1.hex"
+    secret_file.write_text(SECRET.hex())
+    secret = ["--secret-file", f"s1={secret_file}", "--fail-on-difference"]
     for candidate in ("stored", CATALOG):
         code, out, _ = run(["replay", str(game_db), candidate, *secret], capsys)
         assert (code, out) == (0, "12 stored offers: 0 would change; 0 of 12 picks would change\n")
     code, out, _ = run(["replay", str(game_db), str(_richer(tmp_path)), *secret, "--json"], capsys)
     data = json.loads(out)
     assert code == 1 and len(data["offers"]) == 12
-    code, out, err = run(["replay", str(game_db), "stored", "--secret", "s1"], capsys)
-    assert code == 2 and "--secret" in err
+    code, out, err = run(["replay", str(game_db), "stored", "--secret-file", "s1"], capsys)
+    assert code == 2 and "--secret-file" in err
+    code, out, err = run(["replay", str(game_db), "stored"], capsys)
+    assert code == 2 and "--secret-file" in err
+    monkeypatch.setenv("JOBSLOT_S1", SECRET.hex())
+    code, out, _ = run(
+        ["replay", str(game_db), "stored", "--secret-env", "s1=JOBSLOT_S1"], capsys
+    )
+    assert (code, out) == (0, "12 stored offers: 0 would change; 0 of 12 picks would change\n")
     code, out, err = run(["replay", str(tmp_path / "none.db"), "stored", *secret], capsys)
     assert code == 2 and "no such file" in err
 
@@ -153,7 +165,7 @@ def test_help_shows_defaults(capsys: pytest.CaptureFixture[str]) -> None:
         ("career", "(default: 10000)"),
         ("compare", "(default: 2000)"),
         ("simulate", "(default: 100000)"),
-        ("replay", "SECRET_ID=HEX"),
+        ("replay", "SECRET_ID=PATH"),
     ):
         with pytest.raises(SystemExit):
             main([command, "--help"])
