@@ -1,5 +1,6 @@
 """jobslot_core: an embeddable job slot system for games (curated re-exports only)."""
 
+from ._version import __version__
 from .admin import Admin
 from .catalog import Catalog, Tier
 from .catalog_io import dump_catalog, load_catalog, loads_catalog
@@ -20,6 +21,7 @@ __all__ = [
     "PublishedRecord",
     "SystemClock",
     "Tier",
+    "__version__",
     "dump_catalog",
     "from_dict",
     "load_catalog",

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .errors import JobSlotError
 
 if TYPE_CHECKING:
@@ -260,14 +261,14 @@ def _offer(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_sqlite(path: str) -> "SQLiteStore":
+def _open_sqlite(path: str, *, read_only: bool = False) -> "SQLiteStore":
     """Open an existing database file; a missing path is an error, not a new empty database."""
     from .errors import StorageError
     from .storage.sqlite import SQLiteStore
 
     if not os.path.exists(path):
         raise StorageError("path", path, "no such file")
-    return SQLiteStore(path)
+    return SQLiteStore(path, read_only=read_only)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -276,7 +277,7 @@ def _verify(args: argparse.Namespace) -> int:
     from .storage.protocol import CATALOGS, OFFERS, SECRETS
 
     secret = _read_secret(args, required=False)
-    store = _open_sqlite(args.db)
+    store = _open_sqlite(args.db, read_only=True)
     try:
         with store.unit_of_work(write=False) as uow:
             known = uow.get(SECRETS, (args.secret_id,))
@@ -341,12 +342,16 @@ def _verify_offer(args: argparse.Namespace) -> int:
 def _db(args: argparse.Namespace) -> int:
     from .audit import audit
 
-    store = _open_sqlite(args.path)
+    store = _open_sqlite(args.path, read_only=args.action == "check")
     try:
         print(f"{args.path}: jobslot schema version {store.schema_version}")
         if args.action == "migrate":
             return 0
-        problems = audit(store)
+        problems = [f"integrity_check: {line}" for line in store.integrity_check()]
+        try:
+            problems += audit(store)
+        except JobSlotError as err:  # damage the file's structure does not show (a bad record)
+            problems.append(f"records: {type(err).__name__}: {err}")
     finally:
         store.close()
     for line in problems:
@@ -379,6 +384,7 @@ def _output_options(p: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jobslot", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"jobslot_core {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(

@@ -17,12 +17,14 @@ Opening refuses, before writing anything, a file that is not a jobslot database
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
@@ -42,6 +44,8 @@ APPLICATION_ID = 0x4A534C54
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+_MAX_TIMEOUT_S = 2_147_483
+"""SQLite's busy timeout is a 32-bit count of milliseconds."""
 
 
 def _q(name: str) -> str:
@@ -157,6 +161,16 @@ _DRIVER_ERRORS = (sqlite3.Error, OverflowError, UnicodeEncodeError)
 with lone surrogates) OverflowError / UnicodeEncodeError."""
 
 
+_UNDECODABLE = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    RecursionError,
+    cattrs.BaseValidationError,
+)
+"""What decoding a damaged `doc` raises: bad JSON, wrong shapes, nesting too deep."""
+
 _RECORD_CACHE_SIZE = 4096
 """Decoded records a store keeps (by table and doc text) before it starts over."""
 
@@ -168,7 +182,23 @@ def _closed_error() -> StorageError:
     return StorageError("unit_of_work", "closed", "the unit of work was committed or rolled back")
 
 
-def _storage_error(path: str, e: BaseException) -> StorageError:
+_DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+
+def _damaged(e: BaseException) -> bool:
+    """Whether SQLite's error says the file's content is damaged (not busy, full or closed)."""
+    if not isinstance(e, sqlite3.DatabaseError):
+        return False
+    if getattr(e, "sqlite_errorcode", None) in _DAMAGE_CODES:
+        return True
+    text = str(e)
+    return "malformed" in text or "Could not decode" in text or "not a database" in text
+
+
+def _storage_error(path: str, e: BaseException, table: str | None = None) -> StorageError:
+    """The typed error for a driver error: `CorruptStore` naming the table for damage."""
+    if _damaged(e):
+        return CorruptStore(table or "store", path, f"the database is damaged: {e}")
     return StorageError("store", path, f"sqlite failed: {e}")
 
 
@@ -239,13 +269,36 @@ class _SQLiteUnitOfWork:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _exec(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def _exec(self, table: str, sql: str, params: Sequence[Any] = ()) -> None:
         if not self._open:
             raise _closed_error()
         try:
-            return self._conn.execute(sql, params)
+            self._conn.execute(sql, params)
         except _DRIVER_ERRORS as e:
-            raise _storage_error(self._store.path, e) from e
+            raise _storage_error(self._store.path, e, table) from e
+
+    def _rows(self, table: str, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run a query and fetch every row: a damaged page or value is `CorruptStore`."""
+        if not self._open:
+            raise _closed_error()
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except _DRIVER_ERRORS as e:
+            raise _storage_error(self._store.path, e, table) from e
+
+    def _matching(self, table: Table[R], rows: list[Any], where: dict[str, Any]) -> list[R]:
+        """Decode rows and check each has the fields it was looked up by: a damaged index can
+        hand back another wallet's row, which must not be shown as this one's."""
+        records = [self._decode(table, row[0]) for row in rows]
+        for record in records:
+            for field, value in where.items():
+                if getattr(record, field) != value:
+                    raise CorruptStore(
+                        table.name,
+                        self._store.path,
+                        f"a row found by {field}={value!r} holds {getattr(record, field)!r}",
+                    )
+        return records
 
     def _row(self, table: Table[Any], record: Any) -> tuple[Any, ...]:
         store = self._store
@@ -271,7 +324,7 @@ class _SQLiteUnitOfWork:
             return found
         try:
             record: R = self._store._structure[table.name](self._store._decode(doc), table.record)
-        except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as e:
+        except _UNDECODABLE as e:
             raise CorruptStore(table.name, doc[:200], f"stored record does not decode: {e}") from e
         if table.name not in _UNCACHED:
             if len(cache) >= _RECORD_CACHE_SIZE:
@@ -308,16 +361,18 @@ class _SQLiteUnitOfWork:
         if (table.name, key) in self._got:
             found: R | None = self._got[(table.name, key)]
             return found
-        row = self._exec(self._store._sql[table.name].get, key).fetchone()
-        record = None if row is None else self._decode(table, row[0])
+        rows = self._rows(table.name, self._store._sql[table.name].get, key)
+        record = None
+        if rows:
+            where = dict(zip(table.key, key, strict=True))
+            record = self._matching(table, rows[:1], where)[0]
         if table.name not in _UNCACHED:
             self._got[(table.name, key)] = record
         return record
 
     def find(self, table: Table[R], **where: Any) -> list[R]:
         query = self._query(table, where, scan=False)
-        rows = self._exec(query, tuple(where.values())).fetchall()
-        return [self._decode(table, doc) for (doc,) in rows]
+        return self._matching(table, self._rows(table.name, query, tuple(where.values())), where)
 
     def insert(self, table: Table[R], record: R) -> None:
         row = self._row(table, record)
@@ -328,15 +383,15 @@ class _SQLiteUnitOfWork:
         except sqlite3.IntegrityError as e:
             raise DuplicateKey(f"{table.name}{table.key_of(record)}") from e
         except _DRIVER_ERRORS as e:
-            raise _storage_error(self._store.path, e) from e
+            raise _storage_error(self._store.path, e, table.name) from e
         self._wrote(table, table.key_of(record))
 
     def put(self, table: Table[R], record: R) -> None:
-        self._exec(self._store._sql[table.name].upsert, self._row(table, record))
+        self._exec(table.name, self._store._sql[table.name].upsert, self._row(table, record))
         self._wrote(table, table.key_of(record))
 
     def delete(self, table: Table[R], key: _Key) -> None:
-        self._exec(self._store._sql[table.name].delete, tuple(key))
+        self._exec(table.name, self._store._sql[table.name].delete, tuple(key))
         self._wrote(table, tuple(key))
 
     def append(self, table: Table[R], build: Callable[[int], R]) -> R:
@@ -346,9 +401,12 @@ class _SQLiteUnitOfWork:
         if seq is None and self._tails is not None and table.name in self._tails.exact:
             seq = self._tails.exact[table.name] + 1
         if seq is None:
-            seq = int(self._exec(self._store._sql[table.name].max_seq).fetchone()[0]) + 1
+            last = self._rows(table.name, self._store._sql[table.name].max_seq)[0][0]
+            if not isinstance(last, int):
+                raise CorruptStore(table.name, self._store.path, f"holds a seq of {last!r}")
+            seq = last + 1
         record = build(seq)
-        self._exec(self._store._sql[table.name].insert, self._row(table, record))
+        self._exec(table.name, self._store._sql[table.name].insert, self._row(table, record))
         self._next_seq[table.name] = seq + 1
         return record
 
@@ -361,8 +419,8 @@ class _SQLiteUnitOfWork:
             most = tails.most.get(name)
             if most is not None and after >= most:
                 return []  # nothing was appended since this connection last looked
-        rows = self._exec(query, (after, *where.values(), -1 if limit is None else limit))
-        found = [self._decode(table, doc) for (doc,) in rows.fetchall()]
+        params = (after, *where.values(), -1 if limit is None else limit)
+        found: list[R] = self._matching(table, self._rows(name, query, params), where)
         if tails is not None and not where and limit is None and name not in self._next_seq:
             tails.most[name] = table.key_of(found[-1])[0] if found else after
         return found
@@ -408,7 +466,9 @@ class SQLiteStore:
     """Keeps the game's state in one SQLite file (or `":memory:"`); threads and processes may share.
 
     `timeout_s` is how long a writer waits for another writer; `synchronous` is SQLite's
-    durability level (`FULL`: a committed unit of work survives power loss).
+    durability level (`FULL`: a committed unit of work survives power loss). `read_only` opens
+    an existing file for reading only (also on a read-only mount), as `jobslot db check` does:
+    it never creates, migrates or writes the file. A create that fails leaves no file behind.
 
     Raises:
         CorruptStore: the file is not a jobslot database (the file is left untouched).
@@ -417,16 +477,36 @@ class SQLiteStore:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, timeout_s: float = 30.0, synchronous: str = "FULL"
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout_s: float = 30.0,
+        synchronous: str = "FULL",
+        read_only: bool = False,
     ) -> None:
+        if not isinstance(path, str | os.PathLike) or not isinstance(os.fspath(path), str):
+            raise InvalidArgument("path", path, "must be a str or os.PathLike path")
         self.path = os.fspath(path)
-        if synchronous.upper() not in _SYNCHRONOUS:
+        if "\0" in self.path:
+            raise InvalidArgument("path", self.path, "must not contain a NUL character")
+        if not isinstance(synchronous, str) or synchronous.upper() not in _SYNCHRONOUS:
             raise InvalidArgument("synchronous", synchronous, f"must be one of {_SYNCHRONOUS}")
-        if not timeout_s >= 0:
-            raise InvalidArgument("timeout_s", timeout_s, "must be a number of seconds >= 0")
+        if (
+            isinstance(timeout_s, bool)
+            or not isinstance(timeout_s, int | float)
+            or not 0 <= timeout_s <= _MAX_TIMEOUT_S
+        ):
+            raise InvalidArgument(
+                "timeout_s", timeout_s, f"must be a number of seconds from 0 to {_MAX_TIMEOUT_S}"
+            )
+        if not isinstance(read_only, bool):
+            raise InvalidArgument("read_only", read_only, "must be True or False")
         self._timeout_s = float(timeout_s)
         self._synchronous = synchronous.upper()
         self._memory = self.path == ":memory:" or self.path == ""
+        if read_only and self._memory:
+            raise InvalidArgument("read_only", read_only, "a :memory: database cannot be read-only")
+        self.read_only = read_only
         self.capabilities = Capabilities(shared_by_processes=not self._memory)
         converter = make_converter()
         # Hooks looked up once per table and store (decoding is the hot path of every read), on
@@ -450,15 +530,23 @@ class SQLiteStore:
         self._in_uow = threading.local()
         self._pid = os.getpid()
         self._closed = False
-        if not self._memory:
-            self._check_header()
-        conn = self._connect()
+        creating = not self._memory and not os.path.lexists(self.path)
+        if creating and read_only:
+            raise StorageError("path", self.path, "no such file (a read-only store opens one)")
         try:
-            self._open_schema(conn)
             if not self._memory:
-                self._enable_wal(conn)
+                self._check_header()
+            conn = self._connect()
+            try:
+                self._open_schema(conn)
+                if not self._memory and not read_only:
+                    self._enable_wal(conn)
+            except BaseException:
+                conn.close()
+                raise
         except BaseException:
-            conn.close()
+            if creating:
+                self._remove_unfinished()
             raise
         self._every.append(conn)
         self._idle.append(conn)
@@ -493,14 +581,44 @@ class SQLiteStore:
                 f"schema version {user_version} is newer than this library's {SCHEMA_VERSION}",
             )
 
+    def _remove_unfinished(self) -> None:
+        """After a failed create, remove the file (and its journals) unless another process
+        finished creating it meanwhile: a failed open leaves nothing behind."""
+        try:
+            with open(self.path, "rb") as f:
+                header = f.read(100)
+        except OSError:
+            return
+        if len(header) == 100 and int.from_bytes(header[68:72], "big") == APPLICATION_ID:
+            return
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.remove(self.path + suffix)
+
+    def _target(self) -> tuple[str, bool]:
+        """What `sqlite3.connect` opens: the path, or for a read-only store a `file:` URI.
+
+        A WAL database needs its `-shm` file even to read; on a read-only mount a cleanly
+        closed database has none and none can be made, so it is opened `immutable` (nothing
+        can write to it there either)."""
+        if not self.read_only:
+            return self.path, False
+        uri = Path(self.path).absolute().as_uri() + "?mode=ro"
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.access(directory, os.W_OK) and not os.path.exists(self.path + "-wal"):
+            uri += "&immutable=1"
+        return uri, True
+
     def _connect(self) -> sqlite3.Connection:
+        target, uri = self._target()
         try:
             conn = sqlite3.connect(
-                self.path,
+                target,
                 timeout=self._timeout_s,
                 isolation_level=None,
                 check_same_thread=False,
                 cached_statements=256,
+                uri=uri,
             )
         except sqlite3.Error as e:
             raise _storage_error(self.path, e) from e
@@ -571,8 +689,17 @@ class SQLiteStore:
                 raise CorruptStore(
                     "path", self.path, f"meta says version {meta_version}, header {found[1]}"
                 )
+            if stale and self.read_only:
+                raise StorageError(
+                    "path",
+                    self.path,
+                    f"schema version {found[1]} needs migrating to {SCHEMA_VERSION}"
+                    " (open it writable, or run `jobslot db migrate`)",
+                )
             if stale:
                 self._upgrade(conn)
+        except (ValueError, TypeError) as e:
+            raise CorruptStore("path", self.path, f"not a usable jobslot database: {e}") from e
         except sqlite3.DatabaseError as e:
             if isinstance(e, sqlite3.OperationalError):
                 raise _storage_error(self.path, e) from e
@@ -683,7 +810,19 @@ class SQLiteStore:
 
     def unit_of_work(self, *, write: bool = True) -> _SQLiteUnitOfWork:
         """Begin a transaction: `BEGIN IMMEDIATE` when `write`, else a shared read snapshot."""
+        if write and self.read_only:
+            raise StorageError("store", self.path, "opened read_only: no write unit of work")
         return _SQLiteUnitOfWork(self, write)
+
+    def integrity_check(self) -> tuple[str, ...]:
+        """What `PRAGMA integrity_check` finds wrong with the file (pages, indexes, rows): empty
+        when it says "ok". For `jobslot db check`; reads the whole file."""
+        with self._raw() as conn:
+            try:
+                lines = [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall()]
+            except sqlite3.Error as e:
+                return (f"integrity_check failed: {e}",)
+        return () if lines == ["ok"] else tuple(lines)
 
     def close(self) -> None:
         """Close every idle connection; connections in use close when their unit of work ends."""
