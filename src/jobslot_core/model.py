@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from .engine import BuffChoice
+from .frozen import deep_freeze
 
 __all__ = [
     "ActiveBuff",
@@ -39,6 +40,12 @@ __all__ = [
 
 def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
+
+
+def _frozen_data(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A free-form payload, deeply frozen (see `frozen`): stored records never change."""
+    frozen: Mapping[str, Any] = deep_freeze(value)
+    return frozen
 
 
 @attrs.frozen
@@ -260,7 +267,7 @@ class Event:
     kind: str
     wallet: str | None
     at_ms: int
-    data: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+    data: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_data)
 
 
 @attrs.frozen
@@ -273,8 +280,8 @@ class IdempotencyRecord:
     command: str
     fingerprint: str
     result_type: str
-    result: Any
-    at_ms: int
+    result: Any = attrs.field(converter=deep_freeze)
+    at_ms: int = attrs.field()
 
 
 @attrs.frozen
@@ -283,8 +290,8 @@ class CatalogVersion:
 
     seq: int
     fingerprint: str
-    catalog: Any
-    published_at_ms: int
+    catalog: Any = attrs.field(converter=deep_freeze)
+    published_at_ms: int = attrs.field()
 
     @property
     def version(self) -> int:

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import cattrs
 
 from .errors import JobSlotError
+from .frozen import FrozenDict, FrozenList, thaw
 
 __all__ = ["from_dict", "make_converter", "to_dict"]
 
@@ -86,6 +87,9 @@ def make_converter() -> cattrs.Converter:
         return {k: converter.unstructure(v) for k, v in m.items()}
 
     converter.register_unstructure_hook(MappingProxyType, unstructure_mapping)
+    # Frozen payloads (stored records' free-form fields) come out as plain, mutable data.
+    converter.register_unstructure_hook(FrozenDict, thaw)
+    converter.register_unstructure_hook(FrozenList, thaw)
     return converter
 
 

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from jobslot_core import model
 from jobslot_core.storage import SQLiteStore
 from jobslot_core.storage.protocol import IDEMPOTENCY, MEKS
@@ -19,8 +21,8 @@ def test_reread_after_put_sees_the_new_record(tmp_path: Path) -> None:
                 assert uow.get(MEKS, ("m1",)) == model.Mek("m1", "w1", 0, available)
 
 
-def test_free_form_payloads_are_not_shared_between_reads(tmp_path: Path) -> None:
-    """Mutating the dict of one read idempotency record does not change the next read."""
+def test_free_form_payloads_cannot_be_changed_by_a_reader(tmp_path: Path) -> None:
+    """The dict of a read idempotency record refuses changes; the next read is unchanged."""
     record = model.IdempotencyRecord(
         "wallet:a", "k", "deposit", "f", "LedgerEntry", {"amount": 1}, 0
     )
@@ -31,7 +33,8 @@ def test_free_form_payloads_are_not_shared_between_reads(tmp_path: Path) -> None
         with store.unit_of_work(write=False) as uow:
             first = uow.get(IDEMPOTENCY, ("wallet:a", "k"))
             assert first is not None
-            first.result["amount"] = 99
+            with pytest.raises(TypeError):
+                first.result["amount"] = 99
             assert uow.get(IDEMPOTENCY, ("wallet:a", "k")) == record
 
 
