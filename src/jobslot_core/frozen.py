@@ -59,17 +59,26 @@ class FrozenList(list[Any]):
         return self
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None), FrozenDict, FrozenList})
+"""Types returned as they are: JSON scalars and what is frozen already."""
+
+
 def deep_freeze(value: Any) -> Any:
     """`value` with every mapping made a `FrozenDict` and every list or tuple a `FrozenList`.
 
     Already frozen values are returned as they are (freezing a stored record again is free).
+    Decoded JSON (exact dicts, lists and scalars) takes a fast path: stores decode catalogs on
+    every read of a version.
     """
-    if isinstance(value, FrozenDict | FrozenList):
+    kind = type(value)
+    if kind in _SCALARS:
         return value
-    if isinstance(value, Mapping):
-        return FrozenDict({k: deep_freeze(v) for k, v in value.items()})
-    if isinstance(value, list | tuple):
-        return FrozenList([deep_freeze(v) for v in value])
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
+        return FrozenDict(
+            {k: v if type(v) in _SCALARS else deep_freeze(v) for k, v in value.items()}
+        )
+    if kind is list or isinstance(value, list | tuple):
+        return FrozenList([v if type(v) in _SCALARS else deep_freeze(v) for v in value])
     return value
 
 

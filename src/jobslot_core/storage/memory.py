@@ -83,6 +83,8 @@ class _MemoryUnitOfWork:
         data = self._data(table)
         self._undo.append((table.name, key, data.rows.get(key), data.last_seq))
         data.set(key, record)
+        if table.log and record is not None and key[0] > data.last_seq:
+            data.last_seq = key[0]  # a log row written by key: append continues after it
 
     def lock(self, scopes: Iterable[str]) -> None:
         """A no-op: the store's one lock already made this the only unit of work."""
@@ -130,6 +132,17 @@ class _MemoryUnitOfWork:
     def scan(
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
     ) -> list[R]:
+        if table.log and not where:
+            # Seqs are 1..last_seq in order: read just the rows asked for, not the whole log.
+            data = self._data(table)
+            found: list[R] = []
+            for seq in range(max(after, 0) + 1, data.last_seq + 1):
+                if limit is not None and len(found) >= limit:
+                    break
+                row = data.rows.get((seq,))
+                if row is not None:
+                    found.append(row)
+            return found
         rows = [r for r in self.find(table, **where) if table.key_of(r)[0] > after]
         return rows if limit is None else rows[:limit]
 

@@ -174,8 +174,6 @@ _UNDECODABLE = (
 _RECORD_CACHE_SIZE = 4096
 """Decoded records a store keeps (by table and doc text) before it starts over."""
 
-_UNCACHED = frozenset({"idempotency", "catalogs", "events"})
-"""Tables whose records hold free-form payloads (dicts, lists): never shared between reads."""
 
 
 def _closed_error() -> StorageError:
@@ -314,9 +312,9 @@ class _SQLiteUnitOfWork:
         return (*(data[c] for c in store._sql[table.name].columns), doc)
 
     def _decode(self, table: Table[R], doc: str) -> R:
-        # Records are frozen, so one decoded object can serve every later read of the same doc
-        # (as MemoryStore hands out its stored objects); tables whose records carry plain dicts
-        # or lists are decoded afresh each time.
+        # Records are frozen all the way down (free-form payloads too, see `frozen`), so one
+        # decoded object can serve every later read of the same doc, as MemoryStore hands out
+        # its stored objects.
         cache = self._store._records
         cached = cache.get((table.name, doc))
         if cached is not None:
@@ -326,10 +324,9 @@ class _SQLiteUnitOfWork:
             record: R = self._store._structure[table.name](self._store._decode(doc), table.record)
         except _UNDECODABLE as e:
             raise CorruptStore(table.name, doc[:200], f"stored record does not decode: {e}") from e
-        if table.name not in _UNCACHED:
-            if len(cache) >= _RECORD_CACHE_SIZE:
-                cache.clear()
-            cache[(table.name, doc)] = record
+        if len(cache) >= _RECORD_CACHE_SIZE:
+            cache.clear()
+        cache[(table.name, doc)] = record
         return record
 
     def _query(self, table: Table[Any], where: dict[str, Any], scan: bool) -> str:
