@@ -2,7 +2,7 @@
 (decision 12). Every edit publishes a new catalog version; offers and history keep theirs."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -14,13 +14,25 @@ from .engine.verify import Verification, verify_offer
 from .errors import InvalidArgument, UnknownOffer, UnknownSecret
 from .model import CatalogVersion, Offer, OfferSecret
 from .service import Context, Pending, RetryPolicy, Runner
-from .service.catalogs import load_version, publish_catalog
+from .service._context import check_clock, check_id, check_int, check_store
+from .service.catalogs import CatalogCache, publish_catalog
 from .service.secrets import matches, register_commitment
 from .storage.protocol import ADMIN_SCOPE, CATALOGS, IDEMPOTENCY, OFFERS, SECRETS, Store
 
 __all__ = ["Admin"]
 
 T = TypeVar("T")
+
+def _check_type(field: str, value: Any, cls: type[T]) -> T:
+    if not isinstance(value, cls):
+        raise InvalidArgument(field, value, f"must be a {cls.__name__}")
+    return value
+
+
+def _check_secret(secret: Any) -> bytes:
+    if not isinstance(secret, bytes) or not secret:
+        raise InvalidArgument("secret", "<hidden>", "must be non-empty bytes")
+    return secret
 
 
 class Admin:
@@ -33,7 +45,17 @@ class Admin:
     def __init__(
         self, store: Store, *, clock: Clock | None = None, retry: RetryPolicy | None = None
     ) -> None:
-        self._runner = Runner(store, clock or SystemClock(), retry=retry)
+        check_store(store)
+        if retry is not None:
+            _check_type("retry", retry, RetryPolicy)
+        # The newest version seen: an edit reads the store's versions after it only.
+        self._catalogs = CatalogCache()
+        self._runner = Runner(
+            store,
+            SystemClock() if clock is None else check_clock(clock),
+            retry=retry,
+            current=self._catalogs.current,
+        )
 
     def _write(
         self, command: str, result_type: type[T], body: Callable[[Context], T | Pending[T]]
@@ -46,25 +68,35 @@ class Admin:
         """Make `catalog` the current version (no new version when nothing changed)."""
         if not isinstance(catalog, Catalog):
             raise InvalidArgument("catalog", type(catalog).__name__, "must be a Catalog")
-        return self._write("publish", CatalogVersion, lambda ctx: publish_catalog(ctx, catalog))
+        return self._write(
+            "publish",
+            CatalogVersion,
+            lambda ctx: publish_catalog(ctx, catalog, self._catalogs.latest_seq),
+        )
 
     def catalog(self, version: int | None = None) -> Catalog:
         """The current catalog, or the one published as `version`."""
-        return self._runner.read(lambda ctx: load_version(ctx.uow, version))
+        if version is not None:
+            check_int("version", version, 1)
+            return self._runner.read(lambda ctx: self._catalogs.version(ctx.uow, version))
+        return self._runner.read(lambda ctx: self._catalogs.latest(ctx.uow))
 
     def versions(self) -> tuple[CatalogVersion, ...]:
         """Every published version, oldest first."""
         return self._runner.read(lambda ctx: tuple(ctx.uow.scan(CATALOGS)))
 
     def _edit(self, change: Callable[[Catalog], Catalog]) -> CatalogVersion:
+        """Publish `change` of the newest catalog: reads the versions after the newest this
+        Admin saw (none, usually), so an edit costs the same with 4 or 4,000 versions."""
         return self._write(
             "edit",
             CatalogVersion,
-            lambda ctx: publish_catalog(ctx, change(load_version(ctx.uow, None))),
+            lambda ctx: publish_catalog(ctx, change(ctx.catalog), ctx.catalog_version),
         )
 
     def set_buff_range(self, cell: BuffRange) -> CatalogVersion:
         """Replace the cell with the same buff, tier and level range (or add it)."""
+        _check_type("cell", cell, BuffRange)
 
         def change(c: Catalog) -> Catalog:
             same = (cell.buff_key, cell.tier, cell.min_level, cell.max_level)
@@ -81,14 +113,17 @@ class Admin:
 
     def set_rng_config(self, rng: RngConfig) -> CatalogVersion:
         """Replace the RNG config."""
+        _check_type("rng", rng, RngConfig)
         return self._edit(lambda c: attrs.evolve(c, rng=rng))
 
     def set_job_type(self, job: JobType) -> CatalogVersion:
         """Add or replace a job type (with its pit stops)."""
+        _check_type("job", job, JobType)
         return self._edit(lambda c: attrs.evolve(c, job_types={**c.job_types, job.key: job}))
 
     def set_policies(self, policies: Policies) -> CatalogVersion:
         """Replace the policies (decisions.md section 8)."""
+        _check_type("policies", policies, Policies)
         return self._edit(lambda c: attrs.evolve(c, policies=policies))
 
     # -- offer secrets (decision 19) ---------------------------------------------------------
@@ -125,6 +160,7 @@ class Admin:
 
         Offers already made stay valid and selectable.
         """
+        check_id("secret_id", secret_id)
 
         def body(ctx: Context) -> OfferSecret:
             known = ctx.uow.get(SECRETS, (secret_id,))
@@ -142,6 +178,8 @@ class Admin:
     def reveal_secret(self, secret_id: str, secret: bytes) -> OfferSecret:
         """Publish a secret so players can recompute its offers (decision 19); it is retired too,
         so no new offer uses it."""
+        check_id("secret_id", secret_id)
+        _check_secret(secret)
 
         def body(ctx: Context) -> OfferSecret:
             known = ctx.uow.get(SECRETS, (secret_id,))
@@ -178,6 +216,8 @@ class Admin:
         Raises:
             UnknownOffer: no offer has that id.
         """
+        check_id("offer_id", offer_id)
+        _check_secret(secret)
 
         def body(ctx: Context) -> tuple[Offer, CatalogVersion | None, OfferSecret | None]:
             offer = ctx.uow.get(OFFERS, (offer_id,))
@@ -195,7 +235,9 @@ class Admin:
         """Forget idempotency keys recorded before `older_than_ms`; returns how many went.
 
         Keys are kept until purged: a retry after the purge runs the command again.
+        `older_than_ms` is a time in integer milliseconds (0 .. 2**63 - 1).
         """
+        check_int("older_than_ms", older_than_ms)
 
         def body(ctx: Context) -> int:
             old = [r for r in ctx.uow.find(IDEMPOTENCY) if r.at_ms < older_than_ms]

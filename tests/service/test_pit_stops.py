@@ -1,6 +1,7 @@
 """Progression from tenure (decisions 8, 11), queued pit stops (decision 10) and
 server-authoritative offers (fixes 1, 2)."""
 
+import attrs
 import pytest
 
 from jobslot_core.errors import (
@@ -210,9 +211,13 @@ def test_old_owner_cannot_select_after_transfer(sold_mid_pit_stop):
 
 
 def test_new_owner_sees_the_same_offer(sold_mid_pit_stop):
-    """The buyer opening the pit stop gets the unchanged offer."""
+    """The buyer opening the pit stop gets the same offer (same id and choices), now naming the
+    buyer's wallet (issue 10, item 8: it used to name the seller), also when read again."""
     w, offer = sold_mid_pit_stop
-    assert w.game.open_pit_stop("w2", "m1", "janitor") == offer
+    reopened = w.game.open_pit_stop("w2", "m1", "janitor")
+    assert reopened == attrs.evolve(offer, wallet="w2")
+    assert w.game.buff_history("m1", "janitor") == (reopened,)
+    assert w.game.open_pit_stop("w2", "m1", "janitor") == reopened
 
 
 def test_new_owner_selects_and_gets_the_buff_totals(sold_mid_pit_stop):

@@ -26,11 +26,24 @@ from ..storage.protocol import (
     PROGRESSIONS,
     SLOTS,
     WALLET_STATS,
+    Capabilities,
     Table,
     UnitOfWork,
 )
 
-__all__ = ["LOG_ORDER", "Context", "Pending", "check_id", "check_int"]
+__all__ = [
+    "INT64_MAX",
+    "LOG_ORDER",
+    "Context",
+    "Pending",
+    "check_clock",
+    "check_id",
+    "check_int",
+    "check_store",
+]
+
+INT64_MAX = 2**63 - 1
+"""The largest integer any argument, stored amount or time may be (what every store holds)."""
 
 R = TypeVar("R")
 
@@ -48,11 +61,28 @@ def check_id(field: str, value: Any) -> str:
     return value
 
 
-def check_int(field: str, value: Any, low: int = 0) -> int:
-    """An integer (not a bool) >= `low`, or `InvalidArgument`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise InvalidArgument(field, value, f"must be an integer >= {low}")
+def check_int(field: str, value: Any, low: int = 0, high: int = INT64_MAX) -> int:
+    """An integer (not a bool) from `low` to `high` (int64 by default), or `InvalidArgument`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        shown = value if not isinstance(value, int) or value.bit_length() < 256 else "<huge int>"
+        raise InvalidArgument(field, shown, f"must be an integer from {low} to {high}")
     return value
+
+
+def check_store(store: Any) -> Any:
+    """Something with the `Store` protocol's `unit_of_work` and `capabilities`."""
+    if not callable(getattr(store, "unit_of_work", None)) or not isinstance(
+        getattr(store, "capabilities", None), Capabilities
+    ):
+        raise InvalidArgument("store", type(store).__name__, "must be a Store (MemoryStore, ...)")
+    return store
+
+
+def check_clock(clock: Any) -> Any:
+    """Something with a `now_ms()` method (`SystemClock`, `ManualClock`, the host's own)."""
+    if not callable(getattr(clock, "now_ms", None)):
+        raise InvalidArgument("clock", type(clock).__name__, "must be a Clock with now_ms()")
+    return clock
 
 
 class Pending(Generic[R]):

@@ -27,7 +27,7 @@ from ..errors import CommitOutcomeUnknown, ConcurrencyConflict, IdempotencyConfl
 from ..model import IdempotencyRecord
 from ..serialization import from_dict, to_dict
 from ..storage.protocol import IDEMPOTENCY, DuplicateKey, Store, UnitOfWork
-from ._context import Context, Pending, check_id
+from ._context import INT64_MAX, Context, Pending, check_id
 
 __all__ = ["RetryPolicy", "Runner", "read_clock"]
 
@@ -37,8 +37,11 @@ R = TypeVar("R")
 def read_clock(clock: Clock) -> int:
     """The clock's time, refused unless it is integer milliseconds (decision 11)."""
     now = clock.now_ms()
-    if type(now) is not int or now < 0:
-        raise InvalidArgument("clock.now_ms", now, "a clock returns integer milliseconds >= 0")
+    if type(now) is not int or not 0 <= now <= INT64_MAX:
+        shown = now if type(now) is not int or now.bit_length() < 256 else "<huge int>"
+        raise InvalidArgument(
+            "clock.now_ms", shown, f"a clock returns integer milliseconds from 0 to {INT64_MAX}"
+        )
     return now
 
 

@@ -10,7 +10,7 @@ from ..catalog import Catalog
 from ..catalog_io import catalog_fingerprint
 from ..clock import Clock, SystemClock
 from ..engine.stream import check_secret
-from ..errors import InvalidArgument, UnknownSecret
+from ..errors import InvalidArgument, InvalidChoice, UnknownSecret
 from ..model import (
     CatalogVersion,
     Event,
@@ -36,7 +36,7 @@ from ..storage.protocol import (
     wallet_scope,
 )
 from . import catalogs, ledger, meks, outbox, pit_stops, prestige, screens, secrets, slots, totals
-from ._context import Context, Pending, check_id, check_int
+from ._context import Context, Pending, check_clock, check_id, check_int, check_store
 from ._runner import RetryPolicy, Runner
 
 __all__ = ["JobSlots"]
@@ -85,12 +85,21 @@ class JobSlots:
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
+        check_store(store)
+        if catalog is not None and not isinstance(catalog, Catalog):
+            raise InvalidArgument("catalog", type(catalog).__name__, "must be a Catalog or None")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise InvalidArgument("retry", type(retry).__name__, "must be a RetryPolicy or None")
         secret = check_secret(secret)  # at least 16 bytes (decision 24), the error says why
         self._secret = (secret, check_id("secret_id", secret_id))
         self._catalogs = catalogs.CatalogCache()
         self._runner = Runner(
-            store, clock or SystemClock(), retry=retry, current=self._catalogs.current
+            store,
+            SystemClock() if clock is None else check_clock(clock),
+            retry=retry,
+            current=self._catalogs.current,
         )
+
         def start(ctx: Context) -> int:
             known = ctx.uow.get(SECRETS, (secret_id,))
             if known is None:
@@ -99,19 +108,26 @@ class JobSlots:
                 raise UnknownSecret("secret_id", secret_id, "is registered with another secret")
             else:
                 pit_stops.check_secret_live(known)
-            if catalog is not None and not ctx.uow.find(
-                CATALOGS, fingerprint=catalog_fingerprint(catalog)
-            ):
+            same = [] if catalog is None else ctx.uow.find(CATALOGS, fingerprint=fingerprint)
+            if catalog is not None and not same:
                 # Publish only content the store never had: a restart with the host's original
                 # catalog must not undo the Admin edits published since (use Admin.publish to
                 # return to an older version on purpose).
                 published.append(catalogs.publish_catalog(ctx, catalog))
-            elif not ctx.uow.scan(CATALOGS, limit=1):
+            elif not same and not ctx.uow.scan(CATALOGS, limit=1):
                 raise InvalidArgument("catalog", None, "the store has no catalog yet; pass one")
+            elif same and catalog is not None:
+                # The host's catalog is stored: the first command looks for newer versions
+                # from there (a search, not a read of every version).
+                stored.append((same[-1].seq, catalog))
             return 0
 
+        fingerprint = catalog_fingerprint(catalog) if catalog is not None else ""
         published: list[CatalogVersion | Pending[CatalogVersion]] = []
+        stored: list[tuple[int, Catalog]] = []
         self._runner.write("start", {}, None, int, start, scope=ADMIN_SCOPE)
+        for seq, same_catalog in stored[-1:]:
+            self._catalogs.remember(seq, same_catalog)
         if published and catalog is not None:
             version = published[-1]
             seq = version.record.seq if isinstance(version, Pending) else version.seq
@@ -212,6 +228,8 @@ class JobSlots:
         self, command: str, wallet: str, currency: str, amount: int, key: str | None
     ) -> LedgerEntry:
         check_id("wallet", wallet)
+        check_id("currency", currency)
+        check_int("amount", amount, 1)
         return self._runner.write(
             command,
             {"wallet": wallet, "currency": currency, "amount": amount},
@@ -236,6 +254,7 @@ class JobSlots:
     ) -> JobSlot:
         """Unlock the wallet's next job slot, paying and meeting what policy 8.4 asks."""
         check_id("wallet", wallet)
+        check_int("slot_number", slot_number, 1)
         return self._runner.write(
             "unlock_slot",
             {"wallet": wallet, "slot_number": slot_number},
@@ -250,6 +269,7 @@ class JobSlots:
     ) -> JobSlot:
         """Buy a job type for an unlocked, empty slot (the job's unlock requirements apply)."""
         check_id("wallet", wallet)
+        check_int("slot_number", slot_number, 1)
         return self._runner.write(
             "purchase_job",
             {"wallet": wallet, "slot_number": slot_number, "job_key": job_key},
@@ -281,6 +301,7 @@ class JobSlots:
     ) -> JobSlot:
         """Put an owned, available, idle Mek to work in a slot; its tenure starts accruing."""
         check_id("wallet", wallet)
+        check_int("slot_number", slot_number, 1)
         check_id("mek_id", mek_id)
         return self._runner.write(
             "assign_mek",
@@ -355,6 +376,8 @@ class JobSlots:
         credit the ledger at once and are kept as consumed. Exactly one selection per pit stop."""
         check_id("wallet", wallet)
         check_id("offer_id", offer_id)
+        if isinstance(index, int) and not isinstance(index, bool) and index.bit_length() > 63:
+            raise InvalidChoice("index", "<huge int>", "is not a choice of the offer")
         return self._runner.write(
             "select_buff",
             {"wallet": wallet, "offer_id": offer_id, "index": index},

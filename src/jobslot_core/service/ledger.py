@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalog import Cost
-from ..errors import InsufficientFunds
+from ..errors import InsufficientFunds, InvalidArgument
 from ..model import Balance, LedgerEntry
 from ..storage.protocol import BALANCES, LEDGER
-from ._context import Context, Pending, check_id, check_int
+from ._context import INT64_MAX, Context, Pending, check_id, check_int
 
 __all__ = ["balance", "charge", "journal", "move_funds", "post"]
 
@@ -23,6 +23,10 @@ def post(
     if after < 0:
         raise InsufficientFunds(
             f"balance[{currency}]", before, f"needs {-amount} {currency} for {reason}"
+        )
+    if after > INT64_MAX:
+        raise InvalidArgument(
+            "amount", amount, f"would take the {currency} balance of {before} past {INT64_MAX}"
         )
     ctx.uow.put(BALANCES, Balance(wallet, currency, after))
     ref, now = ctx.reference, ctx.now
@@ -62,5 +66,5 @@ def journal(ctx: Context, wallet: str, currency: str | None) -> tuple[LedgerEntr
     check_id("wallet", wallet)
     where: dict[str, Any] = {"wallet": wallet}
     if currency is not None:
-        where["currency"] = currency
+        where["currency"] = check_id("currency", currency)
     return tuple(sorted(ctx.uow.scan(LEDGER, **where), key=lambda e: e.seq))

@@ -119,6 +119,9 @@ def open_pit_stop(
     )
     for offer in made:
         if offer.status is OfferStatus.OPEN:
+            if offer.wallet != wallet:  # made before the Mek changed hands: now this owner's
+                offer = attrs.evolve(offer, wallet=wallet)
+                ctx.uow.put(OFFERS, offer)
             return offer
     offer = _make_offer(ctx, secret, wallet, p, number, reroll=0)
     ctx.emit(

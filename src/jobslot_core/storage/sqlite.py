@@ -302,13 +302,12 @@ class _SQLiteUnitOfWork:
         store = self._store
         data = store._unstructure[table.name](record)
         doc = store._encode(data)
-        if table.name not in _UNCACHED:
-            # The record written is what this doc decodes to: the next read of it (the offer a
-            # selection reads back, the progression the next pit stop reads) skips decoding.
-            cache = store._records
-            if len(cache) >= _RECORD_CACHE_SIZE:
-                cache.clear()
-            cache[(table.name, doc)] = record
+        # The record written is what this doc decodes to: the next read of it (the offer a
+        # selection reads back, the progression the next pit stop reads) skips decoding.
+        cache = store._records
+        if len(cache) >= _RECORD_CACHE_SIZE:
+            cache.clear()
+        cache[(table.name, doc)] = record
         return (*(data[c] for c in store._sql[table.name].columns), doc)
 
     def _decode(self, table: Table[R], doc: str) -> R:
@@ -363,8 +362,7 @@ class _SQLiteUnitOfWork:
         if rows:
             where = dict(zip(table.key, key, strict=True))
             record = self._matching(table, rows[:1], where)[0]
-        if table.name not in _UNCACHED:
-            self._got[(table.name, key)] = record
+        self._got[(table.name, key)] = record
         return record
 
     def find(self, table: Table[R], **where: Any) -> list[R]:
