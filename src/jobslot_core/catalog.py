@@ -41,6 +41,7 @@ __all__ = [
     "Tier",
     "UnlockRequirements",
     "check_buff_range",
+    "check_rng_config",
 ]
 
 RARITIES: tuple[str, ...] = ("common", "uncommon", "rare", "epic", "legendary")
@@ -659,6 +660,14 @@ def _validate_buff(path: str, buff: BuffType) -> None:
     for name in ("permanent", "stacks", "active"):
         _check_bool(f"{path}.{name}", getattr(buff, name))
     _check_texts(path, buff, ("category", "display_name", "description"), ("icon_url", "color"))
+
+
+def check_rng_config(rng: RngConfig) -> None:
+    """Validate an RNG config on its own, as a catalog would (for engine helpers called with
+    one directly). Raises `InvalidCatalog` naming the `rng.*` field."""
+    if not isinstance(rng, RngConfig):
+        raise _fail("rng", rng, "must be an RngConfig")
+    _validate_rng(rng)
 
 
 def _validate_rng(rng: RngConfig) -> None:

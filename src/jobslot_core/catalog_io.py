@@ -40,7 +40,7 @@ from cattrs.gen import make_dict_structure_fn
 
 from . import _toml
 from .catalog import BuffRange, BuffType, Catalog, JobType, Policies, RngConfig
-from .errors import InvalidCatalog
+from .errors import InvalidArgument, InvalidCatalog
 from .serialization import (
     _structure_bool,
     _structure_float,
@@ -210,8 +210,13 @@ def loads_catalog(text: str | bytes, format: Format) -> Catalog:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidCatalog("document", text[exc.start : exc.end], "is not UTF-8") from None
+    if not isinstance(text, str):
+        raise InvalidArgument("text", type(text).__name__, "must be str or bytes")
     data = _parse(text, format)
-    return _build(data)
+    try:
+        return _build(data)
+    except RecursionError:
+        raise InvalidCatalog("document", None, "is nested too deeply") from None
 
 
 def load_catalog(path: str | os.PathLike[str], format: Format | None = None) -> Catalog:
@@ -219,10 +224,17 @@ def load_catalog(path: str | os.PathLike[str], format: Format | None = None) -> 
 
     Raises:
         InvalidCatalog: the document is malformed or the catalog inconsistent.
-        OSError: the file cannot be read.
+        InvalidArgument: `path` is not a path, or the file cannot be read (missing, a
+            directory, no permission).
     """
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidArgument("path", path, "must be a str or os.PathLike path")
     p = Path(path)
-    return loads_catalog(p.read_bytes(), format or _format_of(p))
+    try:
+        data = p.read_bytes()
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise InvalidArgument("path", os.fspath(path), f"cannot read: {exc}") from None
+    return loads_catalog(data, format or _format_of(p))
 
 
 def save_catalog(
@@ -257,21 +269,25 @@ _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 
 
 def _parse(text: str, format: Format) -> Any:
-    if format == "toml":
-        try:
+    """The parsed document. Hostile input is refused as `InvalidCatalog` at no cost to valid
+    documents: nesting deeper than the parser's recursion allows, and integers with more
+    digits than Python converts (both raise inside the parsers, which stop at once)."""
+    if format not in ("toml", "json"):
+        raise InvalidCatalog("format", format, "must be 'toml' or 'json'")
+    try:
+        if format == "toml":
             return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            match = _TOML_POSITION.search(str(exc))
-            line = int(match.group(1)) if match else 0
-            raise InvalidCatalog("document", _line(text, line), f"TOML syntax: {exc}") from None
-    if format == "json":
-        try:
-            return json.loads(text, object_pairs_hook=_no_duplicates)
-        except json.JSONDecodeError as exc:
-            raise InvalidCatalog(
-                "document", _line(text, exc.lineno), f"JSON syntax: {exc}"
-            ) from None
-    raise InvalidCatalog("format", format, "must be 'toml' or 'json'")
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except tomllib.TOMLDecodeError as exc:
+        match = _TOML_POSITION.search(str(exc))
+        line = int(match.group(1)) if match else 0
+        raise InvalidCatalog("document", _line(text, line), f"TOML syntax: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidCatalog("document", _line(text, exc.lineno), f"JSON syntax: {exc}") from None
+    except RecursionError:
+        raise InvalidCatalog("document", None, "is nested too deeply") from None
+    except ValueError as exc:  # an integer past the str -> int digit limit
+        raise InvalidCatalog("document", None, f"has a number too long to read: {exc}") from None
 
 
 def _line(text: str, number: int) -> str:

@@ -14,7 +14,15 @@ from bisect import bisect_right
 from collections.abc import Callable
 from typing import Protocol
 
-from ..catalog import RARITIES, BuffRange, Distribution, RngConfig, check_buff_range
+from ..catalog import (
+    RARITIES,
+    BuffRange,
+    Distribution,
+    RngConfig,
+    check_buff_range,
+    check_rng_config,
+)
+from ..errors import InvalidArgument
 from ._mathfn import _A, _B, TAIL_START, exp, log, ndtr, ndtri, tail_quantile
 from .rarity import band_starts, to_units
 from .versions import ENGINE_VERSION
@@ -416,8 +424,18 @@ def draw_value(
     """One value of the cell, rounded to `precision` decimals, always inside [min, max].
 
     Raises:
-        InvalidCatalog: the cell is malformed (see `check_buff_range`).
+        InvalidArgument: an argument of the wrong type, or `precision` outside 0..6.
+        InvalidCatalog: the cell or the RNG config is malformed (see `check_buff_range`).
     """
+    if not isinstance(buff_range, BuffRange):
+        raise InvalidArgument("buff_range", buff_range, "must be a BuffRange")
+    if not isinstance(rng_config, RngConfig):
+        raise InvalidArgument("rng_config", rng_config, "must be an RngConfig")
+    if not callable(getattr(stream, "uniform", None)):
+        raise InvalidArgument("stream", stream, "must have uniform() -> float in (0, 1)")
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 6:
+        raise InvalidArgument("precision", precision, "must be an integer from 0 to 6")
+    check_rng_config(rng_config)
     check_buff_range(buff_range, precision)
     sampler = cell_sampler(buff_range, precision, rng_config)
     return sampler.value(sampler.draw_units(stream))

@@ -6,6 +6,7 @@ import math
 from fractions import Fraction
 
 from ..catalog import RARITIES
+from ..errors import InvalidArgument
 
 __all__ = ["DEFAULT_THRESHOLDS", "band_starts", "rarity_of", "to_units"]
 
@@ -15,6 +16,18 @@ DEFAULT_THRESHOLDS: tuple[float, float, float, float] = (20.0, 50.0, 75.0, 95.0)
 def _exact(x: float) -> Fraction:
     """The shortest decimal that round-trips to `x`, as an exact fraction (1.8 -> 9/5)."""
     return Fraction(repr(float(x)))
+
+
+def _check_finite(name: str, x: object) -> None:
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        raise InvalidArgument(name, x, "must be a finite number")
+    try:
+        finite = math.isfinite(x)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite:
+        shown = x if not isinstance(x, int) else "<huge int>"
+        raise InvalidArgument(name, shown, "must be a finite number")
 
 
 def rarity_of(
@@ -27,7 +40,21 @@ def rarity_of(
 
     Position = (value - min) / (max - min) * 100; [0, t1) common, [t1, t2) uncommon, ...,
     [t4, 100] legendary; a boundary belongs to the higher tier; min == max is common.
+
+    Raises:
+        InvalidArgument: a value that is not a finite number, or thresholds that are not 4
+            increasing percent positions.
     """
+    for name, x in (("value", value), ("min_value", min_value), ("max_value", max_value)):
+        _check_finite(name, x)
+    if not isinstance(thresholds, tuple) or len(thresholds) != 4:
+        raise InvalidArgument("thresholds", thresholds, "needs 4 percent positions")
+    previous = 0.0
+    for i, t in enumerate(thresholds):
+        _check_finite(f"thresholds[{i}]", t)
+        if not previous < t < 100:
+            raise InvalidArgument(f"thresholds[{i}]", t, "must increase strictly inside (0, 100)")
+        previous = t
     lo = _exact(min_value)
     span = _exact(max_value) - lo
     if span <= 0:
