@@ -24,7 +24,7 @@ from jobslot_core.catalog_io import (
     loads_catalog,
     save_catalog,
 )
-from jobslot_core.errors import InvalidCatalog
+from jobslot_core.errors import InvalidArgument, InvalidCatalog
 from jobslot_core.testing import strategies as js
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "catalog.toml"
@@ -299,8 +299,9 @@ def test_unknown_format() -> None:
     with pytest.raises(InvalidCatalog) as info:
         loads_catalog("{}", "yaml")  # type: ignore[arg-type]
     assert info.value.field == "format"
-    with pytest.raises(ValueError, match="format"):
+    with pytest.raises(InvalidArgument) as info:
         dump_catalog(load_catalog(EXAMPLE), "yaml")  # type: ignore[arg-type]
+    assert info.value.field == "format"
 
 
 # -- fingerprint --------------------------------------------------------------------------------

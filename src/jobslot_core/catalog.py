@@ -393,12 +393,24 @@ class Policies:
     reroll: RerollPolicy = RerollPolicy()
 
 
-def _keyed(name: str, items: Any) -> Mapping[str, Any]:
+def _entries(name: str, items: Any, cls: type) -> list[Any]:
+    """The entries of a catalog collection, each of `cls` (or `InvalidCatalog`)."""
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise InvalidCatalog(name, items, f"must be a list of {cls.__name__}")
+    entries = list(items.values() if isinstance(items, Mapping) else items)
+    for i, item in enumerate(entries):
+        if not isinstance(item, cls):
+            raise InvalidCatalog(f"{name}[{i}]", item, f"must be a {cls.__name__}")
+    return entries
+
+
+def _keyed(name: str, items: Any, cls: type) -> Mapping[str, Any]:
     """Index entities by key; two entries with one key are refused, never silently merged."""
     if isinstance(items, Mapping):
+        _entries(name, items, cls)
         return MappingProxyType(dict(items))
     out: dict[str, Any] = {}
-    for item in items:
+    for item in _entries(name, items, cls):
         key = item.key
         if key in out:
             raise InvalidCatalog(f"{name}.{key}", key, "two entries have this key")
@@ -407,15 +419,15 @@ def _keyed(name: str, items: Any) -> Mapping[str, Any]:
 
 
 def _keyed_jobs(items: Iterable[JobType] | Mapping[str, JobType]) -> Mapping[str, JobType]:
-    return _keyed("job_types", items)
+    return _keyed("job_types", items, JobType)
 
 
 def _keyed_buffs(items: Iterable[BuffType] | Mapping[str, BuffType]) -> Mapping[str, BuffType]:
-    return _keyed("buff_types", items)
+    return _keyed("buff_types", items, BuffType)
 
 
 def _buff_ranges(items: Iterable[BuffRange]) -> tuple[BuffRange, ...]:
-    return tuple(items)
+    return tuple(_entries("buff_ranges", items, BuffRange))
 
 
 @attrs.frozen
@@ -814,7 +826,9 @@ def _validate(catalog: Catalog) -> _Index:
         if key != buff.key:
             raise _fail(f"buff_types.{key}.key", buff.key, "differs from its mapping key")
         _validate_buff(f"buff_types.{key}", buff)
-    _validate_rng(catalog.rng)
+    check_rng_config(catalog.rng)
+    if not isinstance(catalog.policies, Policies):
+        raise _fail("policies", catalog.policies, "must be a Policies")
     _validate_policies(catalog.policies)
     _validate_account_buff_effects(catalog)
     _validate_unlocks(catalog.job_types)

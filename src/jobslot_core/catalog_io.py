@@ -165,6 +165,8 @@ def _converter() -> cattrs.Converter:
 
 def catalog_to_dict(catalog: Catalog) -> dict[str, Any]:
     """The catalog's wire form: plain data, job and buff types as arrays, None fields dropped."""
+    if not isinstance(catalog, Catalog):
+        raise InvalidArgument("catalog", type(catalog).__name__, "must be a Catalog")
     converter = _converter()
     doc = _Document(
         job_types=tuple(catalog.job_types.values()),
@@ -179,12 +181,12 @@ def catalog_to_dict(catalog: Catalog) -> dict[str, Any]:
 
 def dump_catalog(catalog: Catalog, format: Format = "toml") -> str:
     """The catalog as a TOML or JSON document that `loads_catalog` reads back equal."""
+    if format not in ("toml", "json"):
+        raise InvalidArgument("format", format, "must be 'toml' or 'json'")
     data = catalog_to_dict(catalog)
     if format == "toml":
         return _toml.dumps(data)
-    if format == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    raise ValueError(f"format must be 'toml' or 'json', got {format!r}")
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def catalog_fingerprint(catalog: Catalog) -> str:
@@ -240,14 +242,26 @@ def load_catalog(path: str | os.PathLike[str], format: Format | None = None) -> 
 def save_catalog(
     catalog: Catalog, path: str | os.PathLike[str], format: Format | None = None
 ) -> None:
-    """Write the catalog to `path` atomically (a temporary file renamed over it)."""
+    """Write the catalog to `path` atomically (a temporary file renamed over it).
+
+    Raises:
+        InvalidArgument: `path` is not a path or cannot be written; a bad `catalog` or `format`.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidArgument("path", path, "must be a str or os.PathLike path")
     p = Path(path)
     text = dump_catalog(catalog, format or _format_of(p))
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    except (OSError, ValueError) as exc:
+        raise InvalidArgument("path", os.fspath(path), f"cannot write: {exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
         os.replace(tmp, p)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InvalidArgument("path", os.fspath(path), f"cannot write: {exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -57,6 +57,19 @@ __all__ = [
 ]
 
 
+_HUGE_BITS = 1024
+_SHOWN_CHARS = 500
+
+
+def _shown(value: Any) -> str:
+    """`repr(value)` for a message, cut short for a huge value (a 50 MB document, a deep list)."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # nested too deeply, or a huge int inside
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "...(cut)"
+
+
 class JobSlotError(Exception):
     """Base of every error the library raises on purpose.
 
@@ -66,10 +79,13 @@ class JobSlotError(Exception):
     code: ClassVar[str] = "jobslot_error"
 
     def __init__(self, field: str, value: Any, reason: str) -> None:
+        if isinstance(value, int) and value.bit_length() > _HUGE_BITS:
+            # Hostile input: an integer past str()'s digit limit cannot even be shown.
+            value = f"<integer of {value.bit_length()} bits>"
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        super().__init__(f"{field}={_shown(value)}: {reason}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.field, self.value, self.reason))

@@ -26,8 +26,7 @@ def _check_finite(name: str, x: object) -> None:
     except OverflowError:  # an int too large for a float
         finite = False
     if not finite:
-        shown = x if not isinstance(x, int) else "<huge int>"
-        raise InvalidArgument(name, shown, "must be a finite number")
+        raise InvalidArgument(name, x, "must be a finite number")
 
 
 def rarity_of(

@@ -64,8 +64,7 @@ def check_id(field: str, value: Any) -> str:
 def check_int(field: str, value: Any, low: int = 0, high: int = INT64_MAX) -> int:
     """An integer (not a bool) from `low` to `high` (int64 by default), or `InvalidArgument`."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        shown = value if not isinstance(value, int) or value.bit_length() < 256 else "<huge int>"
-        raise InvalidArgument(field, shown, f"must be an integer from {low} to {high}")
+        raise InvalidArgument(field, value, f"must be an integer from {low} to {high}")
     return value
 
 

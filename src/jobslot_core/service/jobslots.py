@@ -377,7 +377,7 @@ class JobSlots:
         check_id("wallet", wallet)
         check_id("offer_id", offer_id)
         if isinstance(index, int) and not isinstance(index, bool) and index.bit_length() > 63:
-            raise InvalidChoice("index", "<huge int>", "is not a choice of the offer")
+            raise InvalidChoice("index", index, "is not a choice of the offer")
         return self._runner.write(
             "select_buff",
             {"wallet": wallet, "offer_id": offer_id, "index": index},

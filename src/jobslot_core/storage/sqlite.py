@@ -484,6 +484,10 @@ class SQLiteStore:
         self.path = os.fspath(path)
         if "\0" in self.path:
             raise InvalidArgument("path", self.path, "must not contain a NUL character")
+        try:
+            os.fsencode(self.path)
+        except UnicodeError:
+            raise InvalidArgument("path", self.path, "is not a file system path") from None
         if not isinstance(synchronous, str) or synchronous.upper() not in _SYNCHRONOUS:
             raise InvalidArgument("synchronous", synchronous, f"must be one of {_SYNCHRONOUS}")
         if (
