@@ -156,7 +156,11 @@ def _table_sql(table: Table[Any]) -> _TableSql:
     )
 
 
-_DRIVER_ERRORS = (sqlite3.Error, OverflowError, UnicodeEncodeError)
+_SQLITE_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+"""What any sqlite3 call may raise: its own errors, and UnicodeDecodeError when a damaged file
+makes SQLite report an error whose message is not UTF-8."""
+
+_DRIVER_ERRORS = (*_SQLITE_ERRORS, OverflowError, UnicodeEncodeError)
 """What sqlite3 raises: its own errors, and for values it cannot bind (ints beyond 64 bits, text
 with lone surrogates) OverflowError / UnicodeEncodeError."""
 
@@ -185,6 +189,8 @@ _DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 
 def _damaged(e: BaseException) -> bool:
     """Whether SQLite's error says the file's content is damaged (not busy, full or closed)."""
+    if isinstance(e, UnicodeDecodeError):  # an error message (a schema) that is not UTF-8
+        return True
     if not isinstance(e, sqlite3.DatabaseError):
         return False
     if getattr(e, "sqlite_errorcode", None) in _DAMAGE_CODES:
@@ -254,7 +260,7 @@ class _SQLiteUnitOfWork:
                     tails.most.clear()
                     tails.data_version = version
                 self._tails = tails
-        except sqlite3.Error as e:
+        except _SQLITE_ERRORS as e:
             self._close()
             raise _storage_error(store.path, e) from e
 
@@ -319,6 +325,8 @@ class _SQLiteUnitOfWork:
         if cached is not None:
             found: R = cached
             return found
+        if not isinstance(doc, str):  # damage can leave a NULL, a number or a blob there
+            raise CorruptStore(table.name, repr(doc)[:200], "stored record is not text")
         try:
             record: R = self._store._structure[table.name](self._store._decode(doc), table.record)
         except _UNDECODABLE as e:
@@ -425,7 +433,7 @@ class _SQLiteUnitOfWork:
             raise _closed_error()
         try:
             self._conn.execute("COMMIT")
-        except sqlite3.Error as e:
+        except _SQLITE_ERRORS as e:
             self.rollback()
             raise _storage_error(self._store.path, e) from e
         if self._tails is not None:
@@ -439,7 +447,7 @@ class _SQLiteUnitOfWork:
         try:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
-        except sqlite3.Error as e:
+        except _SQLITE_ERRORS as e:
             self._close(broken=True)
             raise _storage_error(self._store.path, e) from e
         self._close()
@@ -619,13 +627,13 @@ class SQLiteStore:
                 cached_statements=256,
                 uri=uri,
             )
-        except sqlite3.Error as e:
+        except _SQLITE_ERRORS as e:
             raise _storage_error(self.path, e) from e
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self._timeout_s * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        except sqlite3.Error as e:
+        except _SQLITE_ERRORS as e:
             conn.close()
             raise _storage_error(self.path, e) from e
         return conn
@@ -749,7 +757,7 @@ class SQLiteStore:
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
             if str(mode).lower() != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.Error as e:
+        except _SQLITE_ERRORS as e:
             raise _storage_error(self.path, e) from e
 
     # -- the connection pool ---------------------------------------------------------------------
@@ -802,7 +810,7 @@ class SQLiteStore:
         with self._raw() as conn:
             try:
                 return int(conn.execute("PRAGMA user_version").fetchone()[0])
-            except sqlite3.Error as e:
+            except _SQLITE_ERRORS as e:
                 raise _storage_error(self.path, e) from e
 
     # -- the Store protocol --------------------------------------------------------------------
@@ -819,7 +827,7 @@ class SQLiteStore:
         with self._raw() as conn:
             try:
                 lines = [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall()]
-            except sqlite3.Error as e:
+            except _SQLITE_ERRORS as e:
                 return (f"integrity_check failed: {e}",)
         return () if lines == ["ok"] else tuple(lines)
 
