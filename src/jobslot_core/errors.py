@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 
-_HUGE_BITS = 1024
+_HUGE_BITS = 14_000  # below str()'s 4,300-digit limit (14,284 bits)
 _SHOWN_CHARS = 500
 
 
