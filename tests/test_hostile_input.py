@@ -182,3 +182,27 @@ def test_draw_value_still_draws_inside_the_cell() -> None:
     cell = _cell()
     value = draw_value(cell, RngConfig(), _stream(), precision=2)
     assert cell.min_value <= value <= cell.max_value
+
+
+def test_catalog_load_benchmark_runs() -> None:
+    """benchmarks/catalog_load.py (the 50 MB measurement) runs; here on small documents."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/catalog_load.py",
+            "--mb",
+            "0.2",
+            "--jobs-mb",
+            "0.05",
+            "--repeat",
+            "1",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.count("ratio") == 4
