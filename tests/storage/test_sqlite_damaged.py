@@ -367,3 +367,19 @@ def test_bad_paths_are_invalid_argument(path: object) -> None:
     with pytest.raises(InvalidArgument) as caught:
         SQLiteStore(path)  # type: ignore[arg-type]
     assert caught.value.field == "path"
+
+
+def test_db_check_reports_a_column_that_disagrees_with_its_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A row refiled under another wallet in its indexed column only (its record unchanged) is
+    consistent to SQLite and hides the line from its wallet's ledger: db check reports it (the
+    damage test found this going unnoticed)."""
+    path = game_file(tmp_path / "column.db", lines=3)
+    raw(path, "UPDATE ledger SET wallet = 'w9' WHERE seq = 2")
+    with SQLiteStore(path, read_only=True) as store:
+        assert store.integrity_check() == (
+            "ledger: row 2: a key or index column disagrees with its record",
+        )
+    assert main(["db", "check", str(path)]) == 1
+    assert "PROBLEM integrity_check: ledger: row 2" in capsys.readouterr().out

@@ -822,14 +822,38 @@ class SQLiteStore:
         return _SQLiteUnitOfWork(self, write)
 
     def integrity_check(self) -> tuple[str, ...]:
-        """What `PRAGMA integrity_check` finds wrong with the file (pages, indexes, rows): empty
-        when it says "ok". For `jobslot db check`; reads the whole file."""
+        """What `PRAGMA integrity_check` finds wrong with the file (pages, indexes, rows), and
+        rows whose key or index columns disagree with their record: empty when all is well.
+        For `jobslot db check`; reads the whole file."""
         with self._raw() as conn:
             try:
                 lines = [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall()]
             except _SQLITE_ERRORS as e:
                 return (f"integrity_check failed: {e}",)
-        return () if lines == ["ok"] else tuple(lines)
+            if lines == ["ok"]:
+                lines = []
+            return (*lines, *self._column_drift(conn))
+
+    def _column_drift(self, conn: sqlite3.Connection) -> list[str]:
+        """Rows whose key or index columns disagree with their record's `doc`: SQLite sees a
+        consistent row, but lookups by that column would miss it or find it under another key."""
+        problems = []
+        for table in TABLES:
+            differs = " OR ".join(
+                f"{_q(c)} IS NOT json_extract(doc, '$.{c}')" for c in _columns(table)
+            )
+            try:
+                rows = conn.execute(
+                    f"SELECT rowid FROM {_q(table.name)} WHERE {differs} LIMIT 10"
+                ).fetchall()
+            except _SQLITE_ERRORS as e:
+                problems.append(f"{table.name}: records do not read: {e}")
+                continue
+            problems += [
+                f"{table.name}: row {rowid}: a key or index column disagrees with its record"
+                for (rowid,) in rows
+            ]
+        return problems
 
     def close(self) -> None:
         """Close every idle connection; connections in use close when their unit of work ends."""
