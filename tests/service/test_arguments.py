@@ -288,3 +288,26 @@ def test_a_damaged_catalog_record_is_corrupt_store_not_invalid_catalog(tmp_path:
 def test_unknown_secret_is_still_not_found(world: World) -> None:
     with pytest.raises(UnknownSecret):
         world.admin.retire_secret("never-registered")
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda g: g.set_mek_available("m1", HUGE, idempotency_key="k"), "available"),
+        (lambda g: g.set_mek_available("m1", True, wallet=HUGE, idempotency_key="k"), "wallet"),
+        (lambda g: g.purchase_job("w1", 2, HUGE, idempotency_key="k"), "job_key"),
+        (lambda g: g.change_job("w1", 1, HUGE, idempotency_key="k"), "job_key"),
+        (lambda g: g.open_pit_stop("w1", "m1", HUGE, idempotency_key="k"), "job_key"),
+        (lambda g: g.prestige("w1", "m1", HUGE, idempotency_key="k"), "job_key"),
+    ],
+)
+def test_keyed_commands_check_arguments_before_fingerprinting(
+    started: World, call: Any, field: str
+) -> None:
+    """A keyed command fingerprints its arguments: each is checked first, so a huge integer is
+    `InvalidArgument`, not a `ValueError` from JSON (found by the thorough fuzz run)."""
+    before = started.snapshot()
+    with pytest.raises(InvalidArgument) as caught:
+        call(started.game)
+    assert caught.value.field == field
+    assert started.snapshot() == before

@@ -196,6 +196,10 @@ class JobSlots:
         Pass `wallet` to have the library check that wallet owns the Mek.
         """
         check_id("mek_id", mek_id)
+        if not isinstance(available, bool):
+            raise InvalidArgument("available", available, "must be true or false")
+        if wallet is not None:
+            check_id("wallet", wallet)
         args = {"mek_id": mek_id, "available": available, "wallet": wallet}
         return self._runner.write(
             "set_mek_available",
@@ -270,6 +274,7 @@ class JobSlots:
         """Buy a job type for an unlocked, empty slot (the job's unlock requirements apply)."""
         check_id("wallet", wallet)
         check_int("slot_number", slot_number, 1)
+        check_id("job_key", job_key)
         return self._runner.write(
             "purchase_job",
             {"wallet": wallet, "slot_number": slot_number, "job_key": job_key},
@@ -286,6 +291,7 @@ class JobSlots:
         price, `swap` pays the swap fee; the slot's Mek is unslotted and keeps its progression."""
         check_id("wallet", wallet)
         check_int("slot_number", slot_number, 1)
+        check_id("job_key", job_key)
         return self._runner.write(
             "change_job",
             {"wallet": wallet, "slot_number": slot_number, "job_key": job_key},
@@ -342,6 +348,7 @@ class JobSlots:
         stored offer on every later call (fixes 1 and 2)."""
         check_id("wallet", wallet)
         check_id("mek_id", mek_id)
+        check_id("job_key", job_key)
         return self._runner.write(
             "open_pit_stop",
             {"wallet": wallet, "mek_id": mek_id, "job_key": job_key},
@@ -415,6 +422,7 @@ class JobSlots:
         """Reset the Mek's job to level 1 for rewards (policy 8.1); buffs per policy 8.3."""
         check_id("wallet", wallet)
         check_id("mek_id", mek_id)
+        check_id("job_key", job_key)
         return self._runner.write(
             "prestige",
             {"wallet": wallet, "mek_id": mek_id, "job_key": job_key},
