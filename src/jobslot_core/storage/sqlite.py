@@ -368,8 +368,11 @@ class _SQLiteUnitOfWork:
         rows = self._rows(table.name, self._store._sql[table.name].get, key)
         record = None
         if rows:
-            where = dict(zip(table.key, key, strict=True))
-            record = self._matching(table, rows[:1], where)[0]
+            record = self._decode(table, rows[0][0])
+            if table.key_of(record) != key:  # a damaged page or key column
+                raise CorruptStore(
+                    table.name, self._store.path, f"the row of key {key!r} holds another record"
+                )
         self._got[(table.name, key)] = record
         return record
 
