@@ -30,7 +30,7 @@ from jobslot_core.serialization import to_dict
 from jobslot_core.storage import SQLiteStore
 from jobslot_core.testing.commands import machine_catalog
 
-SECRET = b"damage secret"
+SECRET = b"damage test secret"
 RUNS = int(
     os.environ.get(
         "DAMAGE_RUNS", "2000" if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else "160"

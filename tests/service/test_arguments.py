@@ -3,7 +3,6 @@ constructors; each refusal is a typed error naming the field and value, and chan
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -35,42 +34,40 @@ def _id(value: object) -> str | None:
     return None
 
 
-COMMITMENT = hashlib.sha256(b"another secret").hexdigest()
+OTHER_SECRET = b"another secret, 16+ bytes"
 
 
 # -- item 3: Admin checks its arguments ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("secret_id", "commitment", "field"),
+    ("secret_id", "secret", "field"),
     [
-        (0, COMMITMENT, "secret_id"),
-        (None, COMMITMENT, "secret_id"),
-        ("", COMMITMENT, "secret_id"),
-        ("s2", None, "commitment_hex"),
-        ("s2", "", "commitment_hex"),
-        ("s2", "xyz", "commitment_hex"),
-        ("s2", COMMITMENT.upper(), "commitment_hex"),
-        ("s2", COMMITMENT + "0", "commitment_hex"),
-        ("s2", b"\x00" * 32, "commitment_hex"),
+        (0, OTHER_SECRET, "secret_id"),
+        (None, OTHER_SECRET, "secret_id"),
+        ("", OTHER_SECRET, "secret_id"),
+        ("s2", None, "secret"),
+        ("s2", b"", "secret"),
+        ("s2", b"short", "secret"),
+        ("s2", "a str secret, long enough", "secret"),
     ],
 )
 def test_register_secret_validates(
-    world: World, secret_id: object, commitment: object, field: str
+    world: World, secret_id: object, secret: object, field: str
 ) -> None:
-    """Bad ids and commitments are refused before anything is stored, so `secrets()` keeps
+    """Bad ids and secrets are refused before anything is stored, so `secrets()` keeps
     working (a stored `register_secret(0, ...)` used to break it for good)."""
     before = world.snapshot()
     with pytest.raises(InvalidArgument) as caught:
-        world.admin.register_secret(secret_id, commitment)
+        world.admin.register_secret(secret_id, secret)
     assert caught.value.field == field
     assert world.snapshot() == before
     assert [s.secret_id for s in world.admin.secrets()] == [world.secret_id]
 
 
-def test_register_secret_accepts_a_real_commitment(world: World) -> None:
-    record = world.admin.register_secret("s2", COMMITMENT)
-    assert record.commitment == COMMITMENT
+def test_register_secret_accepts_a_real_secret(world: World) -> None:
+    record = world.admin.register_secret("s2", OTHER_SECRET)
+    assert record.secret_id == "s2"
     assert {s.secret_id for s in world.admin.secrets()} == {world.secret_id, "s2"}
 
 
@@ -146,7 +143,13 @@ def test_deposit_up_to_int64_and_no_further(world: World) -> None:
 
 def test_sqlite_deposit_past_int64_names_the_argument(tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "big.db") as store:
-        game = JobSlots(store, machine_catalog(), secret=b"x", secret_id="s1", clock=ManualClock(0))
+        game = JobSlots(
+            store,
+            machine_catalog(),
+            secret=b"sixteen byte secret",
+            secret_id="s1",
+            clock=ManualClock(0),
+        )
         game.deposit("w", "gold", INT64_MAX)
         with pytest.raises(InvalidArgument) as caught:
             game.deposit("w", "gold", 1)
@@ -218,10 +221,20 @@ def test_sqlite_clock_at_int64_names_the_clock(tmp_path: Path) -> None:
     """SQLite used to refuse such a time as a StorageError naming "store"."""
     with SQLiteStore(tmp_path / "clock.db") as store:
         with pytest.raises(InvalidArgument) as caught:
-            JobSlots(store, machine_catalog(), secret=b"x", secret_id="s1", clock=_Fixed(2**63))
+            JobSlots(
+                store,
+                machine_catalog(),
+                secret=b"sixteen byte secret",
+                secret_id="s1",
+                clock=_Fixed(2**63),
+            )
         assert caught.value.field == "clock.now_ms"
         game = JobSlots(
-            store, machine_catalog(), secret=b"x", secret_id="s1", clock=_Fixed(INT64_MAX)
+            store,
+            machine_catalog(),
+            secret=b"sixteen byte secret",
+            secret_id="s1",
+            clock=_Fixed(INT64_MAX),
         )
         assert game.deposit("w", "gold", 1).at_ms == INT64_MAX
 
@@ -247,7 +260,7 @@ def test_jobslots_constructor_arguments(kwargs: dict[str, Any], field: str) -> N
     args: dict[str, Any] = {
         "store": store,
         "catalog": machine_catalog(),
-        "secret": b"x",
+        "secret": b"sixteen byte secret",
         "secret_id": "s1",
         "clock": ManualClock(0),
         **kwargs,
@@ -278,12 +291,20 @@ def test_a_damaged_catalog_record_is_corrupt_store_not_invalid_catalog(tmp_path:
     the service, for Admin and for a restart."""
     path = tmp_path / "catalog.db"
     with SQLiteStore(path) as store:
-        JobSlots(store, machine_catalog(), secret=b"x", secret_id="s1", clock=ManualClock(0))
+        JobSlots(
+            store,
+            machine_catalog(),
+            secret=b"sixteen byte secret",
+            secret_id="s1",
+            clock=ManualClock(0),
+        )
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("UPDATE catalogs SET doc = json_set(doc, '$.catalog.job_types', json('[]'))")
     conn.close()
     with SQLiteStore(path) as store:
-        game = JobSlots(store, None, secret=b"x", secret_id="s1", clock=ManualClock(0))
+        game = JobSlots(
+            store, None, secret=b"sixteen byte secret", secret_id="s1", clock=ManualClock(0)
+        )
         for call in (
             lambda: game.available_jobs("A"),
             lambda: Admin(store).catalog(),

@@ -91,7 +91,7 @@ def reads_at(versions: int, make: Any) -> dict[str, int]:
     populate(store.inner, catalog, versions)
     clock = ManualClock(10)
     store.reads()
-    game = JobSlots(store, catalog, secret=b"x", secret_id="s1", clock=clock)  # type: ignore[arg-type]
+    game = JobSlots(store, catalog, secret=b"sixteen byte secret", secret_id="s1", clock=clock)  # type: ignore[arg-type]
     game.available_jobs("w")
     start_up = store.reads()
     game.available_jobs("w")

@@ -22,7 +22,7 @@ from jobslot_core.storage import MemoryStore, SQLiteStore
 from jobslot_core.storage.protocol import IDEMPOTENCY, Store
 from jobslot_core.testing.commands import machine_catalog
 
-SECRET = b"frozen secret"
+SECRET = b"frozen test secret"
 
 
 @pytest.fixture(params=["memory", "sqlite"])

@@ -22,7 +22,7 @@ from jobslot_core.storage import SQLiteStore
 from jobslot_core.storage.protocol import LEDGER
 from jobslot_core.testing.commands import machine_catalog
 
-SECRET = b"damage secret"
+SECRET = b"damage test secret"
 SECRET_ID = "s1"
 
 
