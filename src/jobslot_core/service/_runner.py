@@ -98,15 +98,15 @@ class Runner:
         result_type: type[R],
         body: Callable[[Context], R | Pending[R]],
         *,
-        scope: str,
+        scope: str | Callable[[UnitOfWork], str],
         also: Iterable[str] | Callable[[UnitOfWork], Iterable[str]] = (),
     ) -> R:
         """Run `body` as one command, idempotent under (`scope`, `key`).
 
-        `scope` (the wallet, Mek or admin scope the command acts in) is locked and holds the
-        idempotency record; `also` names further scopes, or computes them from a first read (the
-        owner of a Mek); the body checks with `ctx.require_scope` that what it then reads is
-        still theirs.
+        `scope` (the wallet or admin scope the command acts in, or a function finding it with a
+        first read: the owner of a Mek) is locked and holds the idempotency record; `also` names
+        further scopes, or computes them from a first read; the body checks with
+        `ctx.require_scope` that what it then reads is still theirs.
         """
         fingerprint = ""
         if key is not None:
@@ -145,10 +145,12 @@ class Runner:
         fingerprint: str,
         result_type: type[R],
         body: Callable[[Context], R | Pending[R]],
-        scope: str,
+        scope: str | Callable[[UnitOfWork], str],
         also: Iterable[str] | Callable[[UnitOfWork], Iterable[str]],
     ) -> R:
         with self.store.unit_of_work() as uow:
+            if callable(scope):
+                scope = scope(uow)
             scopes = {scope, *(also(uow) if callable(also) else also)}
             uow.lock(sorted(scopes))
             now = read_clock(self.clock)

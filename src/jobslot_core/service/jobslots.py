@@ -52,6 +52,16 @@ def _slot_mek(wallet: str, slot_number: int) -> Callable[[UnitOfWork], Iterable[
     return scopes
 
 
+def _owner_scope(mek_id: str) -> Callable[[UnitOfWork], str]:
+    """The scope of the wallet owning the Mek now (a first read; the body checks it held)."""
+
+    def scope(uow: UnitOfWork) -> str:
+        mek = uow.get(MEKS, (mek_id,))
+        return wallet_scope(mek.wallet) if mek is not None else mek_scope(mek_id)
+
+    return scope
+
+
 def _offer_mek(offer_id: str) -> Callable[[UnitOfWork], Iterable[str]]:
     def scopes(uow: UnitOfWork) -> Iterable[str]:
         offer = uow.get(OFFERS, (offer_id,))
@@ -65,7 +75,7 @@ class JobSlots:
 
     Every command takes `idempotency_key=`: the same key with the same arguments returns the first
     result and changes nothing more; with other arguments it raises `IdempotencyConflict`. Keys
-    belong to the wallet the command acts for (to the Mek for `transfer_mek` and
+    belong to the wallet the command acts for (the buyer for `transfer_mek`, the owner for
     `set_mek_available`) and are kept until `Admin.purge_idempotency` removes them.
 
     Commands that meet a concurrent command (`ConcurrencyConflict` from the store) run again from
@@ -101,6 +111,7 @@ class JobSlots:
         )
 
         def start(ctx: Context) -> int:
+            published.clear()  # what an attempt that did not commit queued is gone
             known = ctx.uow.get(SECRETS, (secret_id,))
             if known is None:
                 secrets.register_commitment(ctx, secret_id, secret)
@@ -169,8 +180,7 @@ class JobSlots:
 
         def scopes(uow: UnitOfWork) -> Iterable[str]:
             mek = uow.get(MEKS, (mek_id,))
-            owners = {to_wallet} | ({mek.wallet} if mek is not None else set())
-            return [wallet_scope(w) for w in owners]
+            return [mek_scope(mek_id)] + ([wallet_scope(mek.wallet)] if mek is not None else [])
 
         args = {"mek_id": mek_id, "to_wallet": to_wallet, "from_wallet": from_wallet}
         return self._runner.write(
@@ -179,7 +189,7 @@ class JobSlots:
             idempotency_key,
             Mek,
             lambda ctx: meks.transfer_mek(ctx, mek_id, to_wallet, from_wallet),
-            scope=mek_scope(mek_id),
+            scope=wallet_scope(to_wallet),
             also=scopes,
         )
 
@@ -207,7 +217,8 @@ class JobSlots:
             idempotency_key,
             Mek,
             lambda ctx: meks.set_mek_available(ctx, mek_id, available, wallet),
-            scope=mek_scope(mek_id),
+            scope=_owner_scope(mek_id),
+            also=[mek_scope(mek_id)],
         )
 
     def mek_owners(self, mek_id: str) -> tuple[Ownership, ...]:

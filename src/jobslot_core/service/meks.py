@@ -48,6 +48,7 @@ def set_mek_available(ctx: Context, mek_id: str, available: bool, wallet: str | 
     if not isinstance(available, bool):
         raise InvalidArgument("available", available, "must be true or false")
     mek = ctx.mek(mek_id) if wallet is None else ctx.owned_mek(wallet, mek_id)
+    ctx.require_scope(wallet_scope(mek.wallet))
     if not available:
         slot = next(iter(ctx.uow.find(SLOTS, mek_id=mek_id)), None)
         if slot is not None:

@@ -358,7 +358,11 @@ class _PostgresUnitOfWork:
         # A later call, made while holding scopes, could deadlock against a writer that holds
         # these and waits for ours: NOWAIT turns that into an immediate ConcurrencyConflict
         # (55P03) instead of PostgreSQL's deadlock check after deadlock_timeout.
-        nowait = " NOWAIT" if self._scopes else ""
+        if not self._scopes:
+            self._send(store._lock_first, (names,), "lock")
+            self._scopes.update(names)
+            return
+        nowait = " NOWAIT"
         rows = self._send(store._lock_scopes + nowait, (names, names), "lock").fetchall()
         if len(rows) < len(names):
             # A scope row that another transaction inserted and committed while this statement
@@ -581,6 +585,16 @@ class PostgresStore:
         self._in_uow = threading.local()
         self._host_autocommit: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
         s = _q(schema)
+        # One statement takes every scope row in name order, made on first use: an upsert
+        # locks the row it meets whether it inserts it or finds it ("all rows will be locked
+        # when the ON CONFLICT DO UPDATE action is taken", and `WHERE false` writes no new
+        # version of an existing row), so no writer ever holds a later scope while it waits for
+        # an earlier one.
+        self._lock_first = (
+            f"INSERT INTO {s}.scopes (name)"
+            f' SELECT n FROM unnest(%s::text[]) AS n ORDER BY n COLLATE "C"'
+            f" ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name WHERE false"
+        )
         self._lock_scopes = (
             f"WITH made AS (INSERT INTO {s}.scopes (name) SELECT unnest(%s::text[])"
             f" ON CONFLICT DO NOTHING)"

@@ -30,7 +30,13 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 
-from ..errors import CorruptStore, InvalidArgument, StorageError, UnsupportedSchema
+from ..errors import (
+    ConcurrencyConflict,
+    CorruptStore,
+    InvalidArgument,
+    StorageError,
+    UnsupportedSchema,
+)
 from ..serialization import make_converter
 from .protocol import IDEMPOTENCY, TABLES, Capabilities, DuplicateKey, Table
 
@@ -96,8 +102,8 @@ def _migrate_1(conn: sqlite3.Connection) -> None:
 
 def _migrate_2(conn: sqlite3.Connection) -> None:
     """Version 2: idempotency keys belong to a scope (decision 23). A stored key moves to the
-    scope its command acted in: the Mek for `transfer_mek` and `set_mek_available`, else the
-    wallet its result names."""
+    scope of the wallet its command acted for, which every command's result names (the buyer
+    for a transfer)."""
     conn.execute(f"DROP INDEX IF EXISTS {_q(_index_name(IDEMPOTENCY, ('at_ms',)))}")
     conn.execute("ALTER TABLE idempotency RENAME TO idempotency_v1")
     for statement in _create_table_sql(IDEMPOTENCY):
@@ -105,10 +111,8 @@ def _migrate_2(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO idempotency (scope, key, at_ms, doc)"
         " SELECT scope, key, at_ms, json_set(doc, '$.scope', scope) FROM ("
-        "  SELECT CASE WHEN json_extract(doc, '$.command') IN ('transfer_mek', 'set_mek_available')"
-        "   THEN 'mek:' || json_extract(doc, '$.result.mek_id')"
-        "   ELSE 'wallet:' || json_extract(doc, '$.result.wallet') END AS scope,"
-        "  key, at_ms, doc FROM idempotency_v1)"
+        "  SELECT 'wallet:' || json_extract(doc, '$.result.wallet') AS scope, key, at_ms, doc"
+        "  FROM idempotency_v1)"
     )
     conn.execute("DROP TABLE idempotency_v1")
 
@@ -203,7 +207,17 @@ def _storage_error(path: str, e: BaseException, table: str | None = None) -> Sto
     """The typed error for a driver error: `CorruptStore` naming the table for damage."""
     if _damaged(e):
         return CorruptStore(table or "store", path, f"the database is damaged: {e}")
+    code = getattr(e, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in _BUSY:
+        # Another connection held the write lock past `timeout_s`: retryable, like a lock
+        # time-out on any store.
+        return ConcurrencyConflict("store", path, f"waited timeout_s for the write lock: {e}")
     return StorageError("store", path, f"sqlite failed: {e}")
+
+
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+"""SQLite's primary result codes for a lock another connection holds (the busy timeout ran
+out); extended codes carry them in their low byte."""
 
 
 class _Hooks(dict[str, Callable[..., Any]]):
