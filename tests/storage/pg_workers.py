@@ -144,10 +144,9 @@ def crash_loop(dsn: str, schema: str, iteration: int, progress: Connection, step
             with store.unit_of_work(write=False) as uow:
                 spare = uow.get(MEKS, ("m3",))
             k = key()
-            game.transfer_mek(
-                "m3", "w2" if spare and spare.wallet == "w1" else "w1", idempotency_key=k
-            )
-            progress.send(("mek:m3", k))
+            buyer = "w2" if spare and spare.wallet == "w1" else "w1"
+            game.transfer_mek("m3", buyer, idempotency_key=k)
+            progress.send((buyer, k))  # a transfer's key belongs to the buyer
     finally:
         store.close()
         progress.close()
