@@ -5,11 +5,10 @@ exists: every problem raises `InvalidCatalog` naming the field path (``job_types
 pit_stops[1].to_level``) and the offending value.
 """
 
-
 import enum
 import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
@@ -42,6 +41,7 @@ __all__ = [
     "UnlockRequirements",
     "check_buff_range",
     "check_rng_config",
+    "pit_stop_cells",
 ]
 
 RARITIES: tuple[str, ...] = ("common", "uncommon", "rare", "epic", "legendary")
@@ -268,9 +268,7 @@ class BuffRange:
     max_value: float = attrs.field(converter=float)
     mean_value: float = attrs.field(converter=float)
     standard_deviation: float | None = None
-    distribution: Distribution | None = attrs.field(
-        default=None, converter=_optional_distribution
-    )
+    distribution: Distribution | None = attrs.field(default=None, converter=_optional_distribution)
 
     def covers(self, level: int) -> bool:
         return self.min_level <= level <= self.max_level
@@ -862,14 +860,35 @@ def _validate(catalog: Catalog) -> _Index:
                 )
         cells[group_key] = tuple(cell for _, cell in members)
 
-    buffs = sorted(
-        (b for b in catalog.buff_types.values() if b.active), key=lambda b: (b.sort_order, b.key)
+    eligible, problems = pit_stop_cells(
+        catalog.job_types, catalog.buff_types, cells, catalog.rng.allow_duplicates
     )
-    needed = 1 if catalog.rng.allow_duplicates else 3
+    if problems:
+        raise _fail(*problems[0])
+    return _Index(cells=MappingProxyType(cells), eligible=MappingProxyType(eligible))
+
+
+def pit_stop_cells(
+    job_types: Mapping[str, JobType],
+    buff_types: Mapping[str, BuffType],
+    cells: Mapping[tuple[str, Tier], Sequence[BuffRange]],
+    allow_duplicates: bool,
+) -> tuple[
+    dict[tuple[str, int], tuple[tuple[BuffType, BuffRange], ...]], list[tuple[str, Any, str]]
+]:
+    """The cell each active buff type draws from at each pit stop, and every (path, value,
+    reason) where the grid fails one: a gap at a reached level, too few eligible buff types.
+
+    Every job counts, active or not: a Mek already working a job that admins deactivate must
+    still resolve its pit stops (`active` only gates buying the job).
+    """
+    buffs = sorted(
+        (b for b in buff_types.values() if b.active), key=lambda b: (b.sort_order, b.key)
+    )
+    needed = 1 if allow_duplicates else 3
     eligible: dict[tuple[str, int], tuple[tuple[BuffType, BuffRange], ...]] = {}
-    # Every job, active or not: a Mek already working a job that admins deactivate must still
-    # resolve its pit stops (`active` only gates buying the job).
-    for key, job in catalog.job_types.items():
+    problems: list[tuple[str, Any, str]] = []
+    for key, job in job_types.items():
         for stop in job.pit_stops:
             found: list[tuple[BuffType, BuffRange]] = []
             for buff in buffs:
@@ -878,19 +897,24 @@ def _validate(catalog: Catalog) -> _Index:
                     continue
                 hit = next((c for c in row if c.covers(stop.from_level)), None)
                 if hit is None:
-                    raise _fail(
-                        f"buff_ranges[{buff.key},{job.tier.value}]",
-                        stop.from_level,
-                        f"gap: no cell covers level {stop.from_level}, "
-                        f"reached by job_types.{key}.pit_stops[{stop.number - 1}]",
+                    problems.append(
+                        (
+                            f"buff_ranges[{buff.key},{job.tier.value}]",
+                            stop.from_level,
+                            f"gap: no cell covers level {stop.from_level}, "
+                            f"reached by job_types.{key}.pit_stops[{stop.number - 1}]",
+                        )
                     )
+                    continue
                 found.append((buff, hit))
             if len(found) < needed:
-                raise _fail(
-                    f"job_types.{key}.pit_stops[{stop.number - 1}]",
-                    [b.key for b, _ in found],
-                    f"needs at least {needed} eligible buff types"
-                    + ("" if catalog.rng.allow_duplicates else " (duplicates are not allowed)"),
+                problems.append(
+                    (
+                        f"job_types.{key}.pit_stops[{stop.number - 1}]",
+                        [b.key for b, _ in found],
+                        f"needs at least {needed} eligible buff types"
+                        + ("" if allow_duplicates else " (duplicates are not allowed)"),
+                    )
                 )
             eligible[(key, stop.number)] = tuple(found)
-    return _Index(cells=MappingProxyType(cells), eligible=MappingProxyType(eligible))
+    return eligible, problems

@@ -36,6 +36,7 @@ from .catalog import (
     _validate_rng,
     _validate_unlocks,
     check_buff_range,
+    pit_stop_cells,
 )
 from .catalog_io import Format, _build, _converter, _format_of, _from_cattrs, _parse
 from .errors import InvalidCatalog
@@ -379,10 +380,12 @@ def _errors(data: Any) -> list[tuple[str, Any, str]]:
                         f"overlaps levels {a.min_level}-{a.max_level} of {key}/{tier.value}",
                     )
                 )
+    rows = {group: tuple(c for _, c in members) for group, members in grouped.items()}
+    problems += pit_stop_cells(jobs, buffs, rows, rng.allow_duplicates)[1]  # every gap at once
     if not problems:
         try:
             _build(data)
-        except InvalidCatalog as err:  # gaps and too few eligible buff types: the first one
+        except InvalidCatalog as err:  # anything the entity checks above do not cover
             problems.append((err.field, err.value, err.reason))
     return problems
 
@@ -436,7 +439,8 @@ def _key_names(data: Any) -> dict[str, list[str]]:
     for name in ("job_types", "buff_types"):
         items = data.get(name) if isinstance(data, Mapping) else None
         out[name] = [
-            str(item["key"]) if isinstance(item, Mapping) and isinstance(item.get("key"), str)
+            str(item["key"])
+            if isinstance(item, Mapping) and isinstance(item.get("key"), str)
             else ""
             for item in (items if isinstance(items, list) else [])
         ]
@@ -449,7 +453,7 @@ def _to_index(path: str, names: Mapping[str, list[str]]) -> str:
         for i, key in sorted(enumerate(keys), key=lambda e: -len(e[1])):
             prefix = f"{name}.{key}"
             if key and (path == prefix or path.startswith(prefix + ".")):
-                return f"{name}[{i}]{path[len(prefix):]}"
+                return f"{name}[{i}]{path[len(prefix) :]}"
     return path
 
 
@@ -463,7 +467,7 @@ def _to_key(path: str, names: Mapping[str, list[str]]) -> str:
         keys = names[match.group(1)]
         i = int(match.group(2))
         if i < len(keys) and keys[i] and keys.count(keys[i]) == 1:
-            return f"{match.group(1)}.{keys[i]}{path[match.end():]}"
+            return f"{match.group(1)}.{keys[i]}{path[match.end() :]}"
     return path
 
 
@@ -505,5 +509,3 @@ def lint_file(path: str | Path, format: Format | None = None) -> LintReport:
     except InvalidCatalog as err:
         return LintReport((Problem("error", err.field, err.value, err.reason),))
     return lint_text(p.read_bytes(), fmt)
-
-

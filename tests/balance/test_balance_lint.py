@@ -91,7 +91,9 @@ def test_json_documents_get_key_paths(example: Catalog) -> None:
     report = lint_text(json.dumps(data), "json")
     (error,) = report.errors
     assert (error.path, error.value, error.line) == (
-        "job_types.engineer.pit_stops[0].to_level", 99, None
+        "job_types.engineer.pit_stops[0].to_level",
+        99,
+        None,
     )
 
 
@@ -132,7 +134,10 @@ def test_unreachable_jobs_under_the_locked_policy(example: Catalog) -> None:
         jobs["captain"], unlock=UnlockRequirements(1, ("engineer", "janitor"))
     )
     jobs["admiral"] = JobType(
-        "admiral", "S", jobs["captain"].level_tenure, jobs["captain"].pit_stops,
+        "admiral",
+        "S",
+        jobs["captain"].level_tenure,
+        jobs["captain"].pit_stops,
         unlock=UnlockRequirements(0, ("captain",)),
     )
     slots = SlotUnlockPolicy((SlotRule(1), SlotRule(2)), max_slots=2)
@@ -168,9 +173,11 @@ def test_unknown_format_is_an_error(tmp_path: Path, suffix: str) -> None:
 
 def test_several_errors_in_one_entity_and_no_repeats() -> None:
     """A job with a bad tier, a bad max level and bad level tenure: each reported once."""
-    broken = TEXT.replace('tier = "D"', 'tier = "Q"', 1).replace(
-        "max_level = 10\n#              L2", "max_level = 500\n#              L2", 1
-    ).replace("level_tenure = [50, 120,", "level_tenure = [50, 20,", 1)
+    broken = (
+        TEXT.replace('tier = "D"', 'tier = "Q"', 1)
+        .replace("max_level = 10\n#              L2", "max_level = 500\n#              L2", 1)
+        .replace("level_tenure = [50, 120,", "level_tenure = [50, 20,", 1)
+    )
     report = lint_text(broken, "toml")
     assert [(p.path, p.value, p.line) for p in report.errors] == [
         ("job_types.janitor.tier", "Q", 20),
@@ -178,3 +185,16 @@ def test_several_errors_in_one_entity_and_no_repeats() -> None:
         ("job_types.janitor.level_tenure[1]", 20, 23),
     ]
     assert all(p.line is not None for p in report.errors)
+
+
+def test_every_gap_in_the_grid_is_reported_at_once(example: Catalog) -> None:
+    """Two grid rows with a hole at a level a pit stop reaches: two errors, not the first one."""
+    data = json.loads(dump_catalog(example, "json"))
+    first_cells = [c for c in data["buff_ranges"] if c["tier"] == "D" and c["min_level"] == 1]
+    removed = {c["buff_key"] for c in first_cells[:2]}
+    assert len(removed) == 2
+    data["buff_ranges"] = [c for c in data["buff_ranges"] if c not in first_cells[:2]]
+    report = lint_text(json.dumps(data), "json")
+    gaps = [p for p in report.errors if "gap" in p.message]
+    assert {p.path for p in gaps} == {f"buff_ranges[{key},D]" for key in removed}
+    assert 1 in {p.value for p in gaps}
