@@ -9,7 +9,6 @@ Job tenure does not depend on buffs, so the time to each level and to each prest
 
 import hashlib
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -19,7 +18,7 @@ from ..buffs import mek_totals, with_account_buff
 from ..catalog import BuffCarryMode, Catalog, JobType, PrestigeReward
 from ..engine import OfferDraft, make_offer
 from ..errors import InvalidArgument, UnknownJob
-from ..model import ActiveBuff
+from ..model import ActiveBuff, _frozen_mapping
 from ._stats import Summary, summarize
 from .picks import Pick, pick_name, pick_named
 
@@ -50,9 +49,6 @@ def career_secret(seed: int) -> bytes:
     ).digest()
 
 
-def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(mapping))
-
 
 @attrs.frozen
 class Checkpoint:
@@ -81,10 +77,10 @@ class CareerReport:
     prestiges: int
     pick: str
     checkpoints: tuple[Checkpoint, ...]
-    effects: Mapping[str, tuple[Summary, ...]] = attrs.field(converter=_frozen)
-    currencies: Mapping[str, tuple[Summary, ...]] = attrs.field(converter=_frozen)
-    never: Mapping[str, float] = attrs.field(converter=_frozen)
-    picked: Mapping[str, float] = attrs.field(converter=_frozen)
+    effects: Mapping[str, tuple[Summary, ...]] = attrs.field(converter=_frozen_mapping)
+    currencies: Mapping[str, tuple[Summary, ...]] = attrs.field(converter=_frozen_mapping)
+    never: Mapping[str, float] = attrs.field(converter=_frozen_mapping)
+    picked: Mapping[str, float] = attrs.field(converter=_frozen_mapping)
     level_tenure_s: tuple[int, ...]
     prestige_tenure_s: tuple[int, ...]
 

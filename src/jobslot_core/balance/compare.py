@@ -6,7 +6,6 @@ give no differences at all.
 """
 
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -15,6 +14,7 @@ from ..catalog import Catalog
 from ..catalog_io import catalog_to_dict
 from ..engine import make_offer
 from ..errors import InvalidArgument, UnknownJob
+from ..model import _frozen_mapping
 from ._stats import Summary, summarize
 from .career import (
     CAREER_SECRET_ID,
@@ -38,9 +38,6 @@ __all__ = [
 ]
 
 
-def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(mapping))
-
 
 @attrs.frozen
 class FieldChange:
@@ -60,8 +57,8 @@ class OfferShift:
     pit_stop: int
     offers: int
     changed: int
-    mean_before: Mapping[str, float | None] = attrs.field(converter=_frozen)
-    mean_after: Mapping[str, float | None] = attrs.field(converter=_frozen)
+    mean_before: Mapping[str, float | None] = attrs.field(converter=_frozen_mapping)
+    mean_after: Mapping[str, float | None] = attrs.field(converter=_frozen_mapping)
 
     @property
     def share_changed(self) -> float:
@@ -105,7 +102,9 @@ class Comparison:
     offers: tuple[OfferShift, ...]
     career_shifts: tuple[CareerShift, ...]
     timings: tuple[TimingShift, ...]
-    careers: Mapping[str, tuple[CareerReport, CareerReport]] = attrs.field(converter=_frozen)
+    careers: Mapping[str, tuple[CareerReport, CareerReport]] = attrs.field(
+        converter=_frozen_mapping
+    )
 
     @property
     def identical(self) -> bool:
