@@ -440,3 +440,24 @@ def test_fast_constructors_equal_attrs_constructors() -> None:
         ctx.mek_id = "x"  # type: ignore[misc]
     draft = _new_draft("of_x", ctx, (), 1, 2, 3)
     assert draft == OfferDraft("of_x", ctx, (), 1, 2, 3)
+
+
+def test_an_equal_catalog_loaded_again_shares_its_plans() -> None:
+    """The same catalog version loaded twice (two services, a restart of the host's objects)
+    draws from one set of plans, built once, and gives the same offers."""
+    from pathlib import Path
+
+    from jobslot_core import load_catalog
+    from jobslot_core.engine import make_offer as offer_of
+    from jobslot_core.engine import offers as offers_module
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "catalog.toml"
+    first, again = load_catalog(path), load_catalog(path)
+    assert first == again and first is not again
+    context = dict(
+        secret=b"plan sharing secret!", secret_id="s", mek_id="m", job_key="janitor",
+        prestige_sequence=0, pit_stop_number=1,
+    )  # fmt: skip
+    assert offer_of(first, **context) == offer_of(again, **context)  # type: ignore[arg-type]
+    plans = offers_module._plans
+    assert plans[id(again)][1] is plans[id(first)][1]

@@ -187,9 +187,13 @@ def _plan(catalog: Catalog, job_key: str, number: int, version: int) -> _Plan:
         if not isinstance(catalog, Catalog):
             raise InvalidArgument("catalog", type(catalog).__name__, "must be a Catalog")
         with _plans_lock:
+            # A catalog equal to one already planned (the same version loaded again, by another
+            # service or after a restart of the host's objects) shares its plans: plans depend
+            # on the catalog's content only, and building them is the costly part.
+            same = next((e[1] for e in _plans.values() if e[0] == catalog), None)
             if len(_plans) >= _PLAN_CACHE_SIZE:
                 del _plans[next(iter(_plans))]
-            entry = (catalog, {})
+            entry = (catalog, same if same is not None else {})
             _plans[id(catalog)] = entry
     plans = entry[1]
     plan = plans.get((job_key, number, version))
