@@ -13,7 +13,8 @@ import attrs
 
 from ..catalog import Catalog
 from ..catalog_io import loads_catalog
-from ..engine import BuffChoice, OfferDraft, make_offer
+from ..engine import BuffChoice, OfferDraft
+from ..engine.offers import redraw
 from ..errors import InvalidArgument, JobSlotError, UnknownSecret
 from ..model import Offer, OfferStatus
 from ..storage.protocol import CATALOGS, OFFERS, Store
@@ -167,17 +168,7 @@ def replay(
                 )
         draft: OfferDraft | None
         try:
-            draft = make_offer(
-                candidate,
-                secret=secret,
-                secret_id=offer.secret_id,
-                mek_id=offer.mek_id,
-                job_key=offer.job_key,
-                prestige_sequence=offer.prestige_sequence,
-                pit_stop_number=offer.pit_stop_number,
-                reroll=offer.reroll,
-                engine_version=offer.engine_version,  # old offers replay under their engine
-            )
+            draft = redraw(candidate, offer, secret)  # old offers replay under their engine
             error = None
         except JobSlotError as exc:
             draft, error = None, str(exc)

@@ -28,7 +28,7 @@ from .distributions import BUCKET_BITS, CellSampler, cell_sampler
 from .stream import _UNPACK, WORD_TOP, OfferStream, _pad_cache, _pads, check_secret, to_uniform
 from .versions import ENGINE_VERSION, ENGINE_VERSIONS
 
-__all__ = ["ENGINE_VERSION", "BuffChoice", "OfferDraft", "make_offer", "make_offers"]
+__all__ = ["ENGINE_VERSION", "BuffChoice", "OfferDraft", "make_offer", "make_offers", "redraw"]
 
 _CHOICES = 3
 _MAX_SINGLE_DRAW = 2**32  # beyond this many triples, pick each buff type with its own uniform
@@ -455,3 +455,19 @@ def make_offers(
             )
         )
     return tuple(out)
+
+
+def redraw(catalog: Catalog, offer: Any, secret: bytes) -> OfferDraft:
+    """Draw a recorded offer again from its own context (secret id, Mek, job, prestige, pit
+    stop, re-roll and engine version, read from `offer`'s attributes) under `catalog`."""
+    return make_offer(
+        catalog,
+        secret=secret,
+        secret_id=offer.secret_id,
+        mek_id=offer.mek_id,
+        job_key=offer.job_key,
+        prestige_sequence=offer.prestige_sequence,
+        pit_stop_number=offer.pit_stop_number,
+        reroll=offer.reroll,
+        engine_version=offer.engine_version,
+    )

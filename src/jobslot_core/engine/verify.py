@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..errors import InvalidArgument, JobSlotError
-from .offers import make_offer
+from .offers import redraw
 from .stream import check_commitment
 from .versions import ENGINE_VERSIONS
 
@@ -118,17 +118,7 @@ def verify_offer(
         problems.append(f"engine version {o.engine_version} is unknown to this library")
     if secret is not None and not problems:
         try:
-            draft = make_offer(
-                catalog,
-                secret=secret,
-                secret_id=o.secret_id,
-                mek_id=o.mek_id,
-                job_key=o.job_key,
-                prestige_sequence=o.prestige_sequence,
-                pit_stop_number=o.pit_stop_number,
-                reroll=o.reroll,
-                engine_version=o.engine_version,
-            )
+            draft = redraw(catalog, o, secret)
         except JobSlotError as exc:
             problems.append(f"the engine cannot recompute the offer: {exc}")
         else:
