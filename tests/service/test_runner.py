@@ -70,6 +70,10 @@ class _FaultyUow:
         self.store.appends.append(table.name)
         return self.inner.append(table, build)
 
+    def append_at_commit(self, table: Table[Any], build: Callable[[int], Any]) -> None:
+        self.store.appends.append(table.name)
+        self.inner.append_at_commit(table, build)
+
     def commit(self) -> None:
         fault = self.store.faults.pop(0) if self.store.faults else None
         if fault is not None:

@@ -154,10 +154,15 @@ class Context:
         self.append(EVENTS, lambda seq: Event(seq, kind, wallet, now, data()))
 
     def flush(self) -> None:
-        """Append every queued record, log by log in `LOG_ORDER`, each log in queue order."""
+        """Append every queued record, log by log in `LOG_ORDER`, each log in queue order.
+        Events are the last log and nothing reads their seqs: the store may number them while
+        committing (`append_at_commit`), which keeps the outbox tail's lock short."""
         for table in LOG_ORDER:
             for _, pending in self._logs.pop(table.name, ()):
-                pending._record = self.uow.append(table, pending._build)
+                if table is EVENTS:
+                    self.uow.append_at_commit(table, pending._build)
+                else:
+                    pending._record = self.uow.append(table, pending._build)
         for queued in self._logs.values():  # a log outside LOG_ORDER: a programming error
             raise RuntimeError(f"no flush order for log {queued[0][0].name}")
 

@@ -26,7 +26,7 @@ from ..clock import Clock
 from ..errors import CommitOutcomeUnknown, ConcurrencyConflict, IdempotencyConflict, InvalidArgument
 from ..model import IdempotencyRecord
 from ..serialization import from_dict, to_dict
-from ..storage.protocol import IDEMPOTENCY, DuplicateKey, Store, UnitOfWork
+from ..storage.protocol import IDEMPOTENCY, DuplicateKey, Read, Store, UnitOfWork
 from ._context import INT64_MAX, Context, Pending, check_id
 
 __all__ = ["RetryPolicy", "Runner", "read_clock"]
@@ -65,6 +65,7 @@ class RetryPolicy:
 
 
 Body = Callable[[Context], "R | Pending[R]"]
+Reads = Iterable[Read] | Callable[[UnitOfWork], Iterable[Read]]
 Current = Callable[[UnitOfWork], tuple[int, Catalog]]
 
 
@@ -82,11 +83,13 @@ class Runner:
         *,
         retry: RetryPolicy | None = None,
         current: Current = _no_catalog,
+        catalog_read: Callable[[], Read] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.retry = retry or RetryPolicy()
         self.current = current
+        self.catalog_read = catalog_read
         self._markers = store.capabilities.commit_outcome_can_be_unknown
         self._random = random.Random()
 
@@ -100,13 +103,16 @@ class Runner:
         *,
         scope: str | Callable[[UnitOfWork], str],
         also: Iterable[str] | Callable[[UnitOfWork], Iterable[str]] = (),
+        reads: Reads = (),
     ) -> R:
         """Run `body` as one command, idempotent under (`scope`, `key`).
 
         `scope` (the wallet or admin scope the command acts in, or a function finding it with a
         first read: the owner of a Mek) is locked and holds the idempotency record; `also` names
         further scopes, or computes them from a first read; the body checks with
-        `ctx.require_scope` that what it then reads is still theirs.
+        `ctx.require_scope` that what it then reads is still theirs. `reads` (or a function of
+        the first reads giving them) are the body's first reads, handed to `uow.prefetch` with
+        the catalog's and the idempotency record's: a network store sends them with the lock.
         """
         fingerprint = ""
         if key is not None:
@@ -125,7 +131,7 @@ class Runner:
             attempt += 1
             try:
                 return self._attempt(
-                    command, key, settling, fingerprint, result_type, body, scope, also
+                    command, key, settling, fingerprint, result_type, body, scope, also, reads
                 )
             except (ConcurrencyConflict, CommitOutcomeUnknown) as e:
                 settling = settling or isinstance(e, CommitOutcomeUnknown)
@@ -147,11 +153,18 @@ class Runner:
         body: Callable[[Context], R | Pending[R]],
         scope: str | Callable[[UnitOfWork], str],
         also: Iterable[str] | Callable[[UnitOfWork], Iterable[str]],
+        reads: Reads,
     ) -> R:
         with self.store.unit_of_work() as uow:
             if callable(scope):
                 scope = scope(uow)
             scopes = {scope, *(also(uow) if callable(also) else also)}
+            ahead = list(reads(uow) if callable(reads) else reads)
+            if self.catalog_read is not None:
+                ahead.append(self.catalog_read())
+            if key is not None and look_up:
+                ahead.append(Read.get(IDEMPOTENCY, scope, key))
+            uow.prefetch(ahead)
             uow.lock(sorted(scopes))
             now = read_clock(self.clock)
             if key is not None and look_up:

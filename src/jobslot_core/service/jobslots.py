@@ -24,12 +24,17 @@ from ..model import (
 )
 from ..results import AvailableJobs, MekBuffs, PlayerSlots, PrestigePreview, WalletTotals
 from ..storage.protocol import (
+    ACTIVE_BUFFS,
     ADMIN_SCOPE,
     CATALOGS,
+    MEK_TOTALS,
     MEKS,
     OFFERS,
+    PROGRESSIONS,
     SECRETS,
     SLOTS,
+    WALLET_STATS,
+    Read,
     Store,
     UnitOfWork,
     mek_scope,
@@ -62,12 +67,39 @@ def _owner_scope(mek_id: str) -> Callable[[UnitOfWork], str]:
     return scope
 
 
-def _offer_mek(offer_id: str) -> Callable[[UnitOfWork], Iterable[str]]:
-    def scopes(uow: UnitOfWork) -> Iterable[str]:
-        offer = uow.get(OFFERS, (offer_id,))
-        return [mek_scope(offer.mek_id)] if offer is not None else []
+class _OfferPeek:
+    """The offer as a first read shows it: its Mek's scope, and the reads the command makes
+    once that is held (a guess from the peek: the body reads again under the lock)."""
 
-    return scopes
+    __slots__ = ("_offer", "_offer_id")
+
+    def __init__(self, offer_id: str) -> None:
+        self._offer_id = offer_id
+        self._offer: Offer | None = None
+
+    def scopes(self, uow: UnitOfWork) -> Iterable[str]:
+        self._offer = uow.get(OFFERS, (self._offer_id,))
+        return [mek_scope(self._offer.mek_id)] if self._offer is not None else []
+
+    def reads(self, uow: UnitOfWork) -> list[Read]:
+        offer = self._offer
+        if offer is None:
+            return []
+        return [
+            Read.get(OFFERS, self._offer_id),
+            Read.get(MEKS, offer.mek_id),
+            Read.get(PROGRESSIONS, offer.mek_id, offer.job_key),
+            Read.find(MEK_TOTALS, mek_id=offer.mek_id),
+        ]
+
+
+def _mek_job_reads(wallet: str, mek_id: str, job_key: str) -> list[Read]:
+    """First reads of a command on a Mek's job: the Mek, its progression, the wallet's stats."""
+    return [
+        Read.get(MEKS, mek_id),
+        Read.get(PROGRESSIONS, mek_id, job_key),
+        Read.get(WALLET_STATS, wallet),
+    ]
 
 
 class JobSlots:
@@ -108,6 +140,7 @@ class JobSlots:
             SystemClock() if clock is None else check_clock(clock),
             retry=retry,
             current=self._catalogs.current,
+            catalog_read=lambda: Read.scan(CATALOGS, self._catalogs.latest_seq, 1),
         )
 
         def start(ctx: Context) -> int:
@@ -368,6 +401,7 @@ class JobSlots:
             lambda ctx: pit_stops.open_pit_stop(ctx, self._secret, wallet, mek_id, job_key),
             scope=wallet_scope(wallet),
             also=[mek_scope(mek_id)],
+            reads=[*_mek_job_reads(wallet, mek_id, job_key), Read.get(SECRETS, self._secret[1])],
         )
 
     def reroll_offer(
@@ -384,7 +418,8 @@ class JobSlots:
             Offer,
             lambda ctx: pit_stops.reroll_offer(ctx, self._secret, wallet, offer_id),
             scope=wallet_scope(wallet),
-            also=_offer_mek(offer_id),
+            also=(peek := _OfferPeek(offer_id)).scopes,
+            reads=peek.reads,
         )
 
     def select_buff(
@@ -403,7 +438,8 @@ class JobSlots:
             Selection,
             lambda ctx: pit_stops.select_buff(ctx, wallet, offer_id, index),
             scope=wallet_scope(wallet),
-            also=_offer_mek(offer_id),
+            also=(peek := _OfferPeek(offer_id)).scopes,
+            reads=peek.reads,
         )
 
     def buff_history(self, mek_id: str, job_key: str) -> tuple[Offer, ...]:
@@ -442,6 +478,11 @@ class JobSlots:
             lambda ctx: prestige.prestige(ctx, wallet, mek_id, job_key),
             scope=wallet_scope(wallet),
             also=[mek_scope(mek_id)],
+            reads=[
+                *_mek_job_reads(wallet, mek_id, job_key),
+                Read.find(ACTIVE_BUFFS, mek_id=mek_id, job_key=job_key, consumed=False),
+                Read.find(MEK_TOTALS, mek_id=mek_id),
+            ],
         )
 
     def prestige_history(

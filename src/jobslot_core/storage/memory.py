@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from ..errors import StorageError
-from .protocol import TABLES, Capabilities, DuplicateKey, Table
+from .protocol import TABLES, Capabilities, DuplicateKey, Read, Table
 
 __all__ = ["MemoryStore"]
 
@@ -128,6 +128,12 @@ class _MemoryUnitOfWork:
         self._write(table, (seq,), record)
         data.last_seq = seq
         return record
+
+    def prefetch(self, reads: Iterable[Read]) -> None:
+        """Reads here are cheap: nothing to send ahead."""
+
+    def append_at_commit(self, table: Table[R], build: Callable[[int], R]) -> None:
+        self.append(table, build)  # writers take turns: the tail is not contended
 
     def scan(
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any

@@ -47,7 +47,7 @@ from ..errors import (
     UnsupportedSchema,
 )
 from ..serialization import make_converter
-from .protocol import TABLES, Capabilities, DuplicateKey, Table
+from .protocol import TABLES, Capabilities, DuplicateKey, Read, Table
 
 __all__ = ["APPLICATION", "MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "create_table_sql"]
 
@@ -99,6 +99,11 @@ def _column_type(table: Table[Any], field: str) -> str:
     else:
         raise TypeError(f"{table.name}.{field}: no column type for {hint}")
     return sql if nullable and field not in table.key else sql + " NOT NULL"
+
+
+def _column_kind(table: Table[Any], field: str) -> type:
+    """The Python type of one key or index column's values."""
+    return {"text": str, "boolean": bool, "bigint": int}[_column_type(table, field).split()[0]]
 
 
 def _index_name(table: Table[Any], fields: tuple[str, ...]) -> str:
@@ -203,6 +208,7 @@ class _TableSql:
     delete: str
     select_doc: str
     order_by: str
+    append_late: str
 
 
 def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
@@ -216,15 +222,35 @@ def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
         f"{_q(c)} = EXCLUDED.{_q(c)}" for c in (*columns, "doc") if c not in table.key
     )
     insert = f"INSERT INTO {name} ({col_list}) VALUES ({marks})"
+    # A log's rows carry their seq in the column only when the store assigned it at commit:
+    # every read of a log returns the column beside the doc, and the column wins.
+    doc = "doc, seq" if table.log else "doc"
+    rest = [c for c in columns if c != "seq"]
+    arrays = ", ".join(
+        [*(f"%s::{_column_type(table, c).split()[0]}[]" for c in rest), "%s::text[]"]
+    )
+    # Advance the tail and insert the records numbered after it, in one statement (sent with
+    # COMMIT): the tail's row lock is held from here to the end of the commit, no longer. A
+    # missing tail row makes the seq NULL, and the insert fails instead of losing records.
+    append_late = (
+        f"WITH t AS (UPDATE {_q(schema)}.tails SET seq = seq + %s WHERE log = %s RETURNING seq)"
+        f" INSERT INTO {name} ({col_list})"
+        f" SELECT (SELECT seq FROM t) - %s + u.n, {', '.join(f'u.{_q(c)}' for c in (*rest, 'doc'))}"
+        f" FROM unnest({arrays}) WITH ORDINALITY"
+        f" AS u({', '.join([*(_q(c) for c in rest), 'doc', 'n'])})"
+        if table.log
+        else ""
+    )
     return _TableSql(
         columns=columns,
         insert=insert,
         insert_new=insert + " ON CONFLICT DO NOTHING",
         upsert=f"{insert} ON CONFLICT ({keys}) DO UPDATE SET {updates}",
-        get=f"SELECT doc FROM {name} WHERE {key_match}",
+        get=f"SELECT {doc} FROM {name} WHERE {key_match}",
         delete=f"DELETE FROM {name} WHERE {key_match}",
-        select_doc=f"SELECT doc FROM {name}",
+        select_doc=f"SELECT {doc} FROM {name}",
         order_by=" ORDER BY " + keys,
+        append_late=append_late,
     )
 
 
@@ -246,6 +272,27 @@ class _Hooks(dict[str, Callable[..., Any]]):
 
 
 _Statement = tuple[str, Sequence[Any] | None]
+_Request = tuple[str, str, tuple[Any, ...]]
+"""A read by kind (get, find, scan), table and arguments: what `prefetch` answers."""
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _fits(kind: type | None, value: Any) -> bool:
+    """`value` can be sent for a column of `kind` without the server refusing it (a refusal
+    would abort the transaction: a read made ahead must never do that)."""
+    if kind is None or type(value) is not kind:
+        return False
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _INT64[0] <= value <= _INT64[1]
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
 
 
 class _PostgresUnitOfWork:
@@ -263,7 +310,14 @@ class _PostgresUnitOfWork:
         self._next_seq: dict[str, int] | None = None  # set once the log tails are held
         self._first_seq: dict[str, int] = {}
         self._late_inserts = 0
+        # Records of `append_at_commit`, per log, numbered while committing (or, once the tails
+        # are held for an `append`, right then, so the log keeps the call order).
+        self._at_commit: dict[str, tuple[Table[Any], list[Callable[[int], Any]]]] = {}
         self._queue: list[_Statement] = list(store._begin_write if write else store._begin_read)
+        # `prefetch`: reads sent after the next statement, in its pipeline, and their rows by
+        # request until the unit of work writes to their table.
+        self._ahead: list[tuple[_Request, str, Sequence[Any]]] = []
+        self._fetched: dict[_Request, list[tuple[Any, ...]]] = {}
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -272,13 +326,17 @@ class _PostgresUnitOfWork:
         if not self._open:
             raise _closed_error()
         queue, self._queue = self._queue, []
+        ahead, self._ahead = self._ahead, []
         conn = self._conn
         try:
-            if queue:
+            if queue or ahead:
                 with conn.pipeline():
                     for q_sql, q_params in queue:
                         conn.execute(q_sql, q_params)
                     cur = conn.execute(sql, params)
+                    fetching = [(r, conn.execute(a_sql, a_params)) for r, a_sql, a_params in ahead]
+                for request, a_cur in fetching:
+                    self._fetched[request] = a_cur.fetchall()
             else:
                 cur = conn.execute(sql, params)
             return cur
@@ -303,20 +361,25 @@ class _PostgresUnitOfWork:
         data = store._unstructure[table.name](record)
         return (*(data[c] for c in store._sql[table.name].columns), store._encode(data))
 
-    def _decode(self, table: Table[R], doc: str) -> R:
+    def _decode(self, table: Table[R], row: tuple[Any, ...]) -> R:
+        """A record from its row: `(doc,)`, or `(doc, seq)` for a log (the column wins)."""
+        doc = row[0]
         cache = self._store._records
-        cached = cache.get((table.name, doc))
+        cached = cache.get((table.name, row))
         if cached is not None:
             found: R = cached
             return found
         try:
-            record: R = self._store._structure[table.name](self._store._decode(doc), table.record)
+            data = self._store._decode(doc)
+            if table.log:
+                data["seq"] = row[1]
+            record: R = self._store._structure[table.name](data, table.record)
         except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as e:
             raise CorruptStore(table.name, doc[:200], f"stored record does not decode: {e}") from e
         if table.name not in _UNCACHED:
             if len(cache) >= _RECORD_CACHE_SIZE:
                 cache.clear()
-            cache[(table.name, doc)] = record
+            cache[(table.name, row)] = record
         return record
 
     def _query(self, table: Table[Any], where: dict[str, Any], scan: bool) -> tuple[str, list[Any]]:
@@ -373,19 +436,61 @@ class _PostgresUnitOfWork:
             raise ConcurrencyConflict("scope", names, "a scope row could not be locked")
         self._scopes.update(names)
 
+    def prefetch(self, reads: Iterable[Read]) -> None:
+        """Send these reads after the next statement (the lock), in its round trip. A read the
+        server could refuse (a value that does not fit its column) is left to the caller."""
+        for read in reads:
+            ahead = self._ahead_read(read)
+            if ahead is not None:
+                self._ahead.append(ahead)
+
+    def _ahead_read(self, read: Read) -> tuple[_Request, str, Sequence[Any]] | None:
+        table, name = read.table, read.table.name
+        kinds = self._store._kinds.get(name, {})
+        if read.key is not None:
+            if len(read.key) != len(table.key) or not all(
+                _fits(kinds.get(f), v) for f, v in zip(table.key, read.key, strict=True)
+            ):
+                return None
+            return ("get", name, read.key), self._store._sql[name].get, read.key
+        fields = tuple(f for f, _ in read.where)
+        if not table.queryable(fields) or not all(_fits(kinds.get(f), v) for f, v in read.where):
+            return None
+        if read.after is None:
+            sql, params = self._query(table, dict(read.where), scan=False)
+            return ("find", name, read.where), sql, params
+        if not table.log or not all(_fits(int, v) for v in (read.after, read.limit or 0)):
+            return None
+        sql, params = self._query(table, dict(read.where), scan=True)
+        request = ("scan", name, (read.after, read.limit, read.where))
+        return request, sql, [read.after, *params, read.limit]
+
+    def _written(self, table: Table[Any]) -> None:
+        """A write to `table`: what was prefetched from it no longer answers."""
+        if self._fetched:
+            name = table.name
+            self._fetched = {r: rows for r, rows in self._fetched.items() if r[1] != name}
+
     def get(self, table: Table[R], key: _Key) -> R | None:
-        row = self._send(self._store._sql[table.name].get, tuple(key), table.name).fetchone()
-        return None if row is None else self._decode(table, row[0])
+        rows = self._fetched.get(("get", table.name, tuple(key)))
+        if rows is None:
+            row = self._send(self._store._sql[table.name].get, tuple(key), table.name).fetchone()
+        else:
+            row = rows[0] if rows else None
+        return None if row is None else self._decode(table, row)
 
     def find(self, table: Table[R], **where: Any) -> list[R]:
-        query, params = self._query(table, where, scan=False)
-        rows = self._send(query, params, table.name).fetchall()
-        return [self._decode(table, doc) for (doc,) in rows]
+        rows = self._fetched.get(("find", table.name, tuple(where.items())))
+        if rows is None:
+            query, params = self._query(table, where, scan=False)
+            rows = self._send(query, params, table.name).fetchall()
+        return [self._decode(table, row) for row in rows]
 
     def insert(self, table: Table[R], record: R) -> None:
+        self._written(table)
         row = self._row(table, record)
         sql = self._store._sql[table.name]
-        if self._next_seq is not None:
+        if self._next_seq is not None or self._at_commit:
             # Behind a log append: travels with COMMIT; a duplicate fails the commit instead.
             self._queue_write(sql.insert, row)
             self._late_inserts += 1
@@ -395,9 +500,11 @@ class _PostgresUnitOfWork:
             raise DuplicateKey(f"{table.name}{table.key_of(record)}")
 
     def put(self, table: Table[R], record: R) -> None:
+        self._written(table)
         self._queue_write(self._store._sql[table.name].upsert, self._row(table, record))
 
     def delete(self, table: Table[R], key: _Key) -> None:
+        self._written(table)
         self._queue_write(self._store._sql[table.name].delete, tuple(key))
 
     def _queue_write(self, sql: str, params: Sequence[Any]) -> None:
@@ -418,18 +525,64 @@ class _PostgresUnitOfWork:
             rows = self._send(self._store._lock_tails, None, "tails").fetchall()
             self._next_seq = {log: int(seq) + 1 for log, seq in rows}
             self._first_seq = dict(self._next_seq)
+            at_commit, self._at_commit = self._at_commit, {}
+            for late_table, builds in at_commit.values():
+                for late in builds:
+                    self._append_now(late_table, late)
+        return self._append_now(table, build)
+
+    def _append_now(self, table: Table[R], build: Callable[[int], R]) -> R:
+        assert self._next_seq is not None
+        self._written(table)
         seq = self._next_seq[table.name]
         record = build(seq)
         self._queue_write(self._store._sql[table.name].insert, self._row(table, record))
         self._next_seq[table.name] = seq + 1
         return record
 
+    def append_at_commit(self, table: Table[R], build: Callable[[int], R]) -> None:
+        """Numbered by the statement that advances the tail, sent with COMMIT (unless an
+        `append` already holds the tails)."""
+        if self._next_seq is not None:
+            self.append(table, build)
+            return
+        if not table.log:
+            raise ValueError(f"{table.name} is not a log table")
+        if not self._open:
+            raise _closed_error()
+        if not self._write:
+            raise StorageError("unit_of_work", "read", "a read unit of work cannot write")
+        self._written(table)
+        self._at_commit.setdefault(table.name, (table, []))[1].append(build)
+
+    def _late_appends(self) -> list[_Statement]:
+        """One statement per log holding `append_at_commit` records: tail and rows at once."""
+        statements: list[_Statement] = []
+        store = self._store
+        for name, (_, builds) in sorted(self._at_commit.items()):
+            sql = store._sql[name]
+            unstructure = store._unstructure[name]
+            rest = [c for c in sql.columns if c != "seq"]
+            columns: list[list[Any]] = [[] for _ in rest]
+            docs = []
+            for build in builds:
+                data = unstructure(build(0))
+                del data["seq"]  # the column holds it
+                for values, c in zip(columns, rest, strict=True):
+                    values.append(data[c])
+                docs.append(store._encode(data))
+            statements.append((sql.append_late, (len(docs), name, len(docs), *columns, docs)))
+        self._at_commit = {}
+        return statements
+
     def scan(
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
     ) -> list[R]:
-        query, params = self._query(table, where, scan=True)
-        rows = self._send(query, [after, *params, limit], table.name).fetchall()
-        return [self._decode(table, doc) for (doc,) in rows]
+        rows = self._fetched.get(("scan", table.name, (after, limit, tuple(where.items()))))
+        if rows is None:
+            query, params = self._query(table, where, scan=True)
+            rows = self._send(query, [after, *params, limit], table.name).fetchall()
+        return [self._decode(table, row) for row in rows]
 
     def commit(self) -> None:
         """Send every queued write, the tails and COMMIT in one round trip."""
@@ -440,6 +593,8 @@ class _PostgresUnitOfWork:
             for log, seq in self._next_seq.items():
                 if seq != self._first_seq[log]:
                     self._queue.append((store._set_tail, (seq - 1, log)))
+        if self._at_commit:
+            self._queue.extend(self._late_appends())
         queue, self._queue = self._queue, []
         conn = self._conn
         begin = store._begin_write if self._write else store._begin_read
@@ -483,6 +638,7 @@ class _PostgresUnitOfWork:
         if not self._open:
             return
         self._queue.clear()
+        self._at_commit.clear()
         conn = self._conn
         try:
             if int(conn.info.transaction_status) != _IDLE:
@@ -624,8 +780,11 @@ class PostgresStore:
         ).encode
         self._decode = json.JSONDecoder().decode
         self._sql = {t.name: _table_sql(schema, t) for t in TABLES}
+        self._kinds: dict[str, dict[str, type]] = {
+            t.name: {c: _column_kind(t, c) for c in _columns(t)} for t in TABLES
+        }
         self._queries: dict[tuple[str, tuple[str, ...], tuple[bool, ...], bool], str] = {}
-        self._records: dict[tuple[str, str], Any] = {}
+        self._records: dict[tuple[str, tuple[Any, ...]], Any] = {}
         if pool is None:
             try:
                 self._pool = pool_module.ConnectionPool(

@@ -43,6 +43,7 @@ __all__ = [
     "Capabilities",
     "Cursor",
     "DuplicateKey",
+    "Read",
     "Store",
     "Table",
     "UnitOfWork",
@@ -169,6 +170,32 @@ TABLES: tuple[Table[Any], ...] = (
 """Every table the service uses, in a stable order (adapters create them all)."""
 
 
+@attrs.frozen
+class Read:
+    """A read a command is about to make, named ahead for `UnitOfWork.prefetch`: a `get` of
+    `key`, a `find` by `where`, or (with `after` set) a `scan`."""
+
+    table: Table[Any]
+    key: tuple[Any, ...] | None = None
+    where: tuple[tuple[str, Any], ...] = ()
+    after: int | None = None
+    limit: int | None = None
+
+    @classmethod
+    def get(cls, table: Table[Any], *key: Any) -> "Read":
+        return cls(table, key=key)
+
+    @classmethod
+    def find(cls, table: Table[Any], **where: Any) -> "Read":
+        return cls(table, where=tuple(where.items()))
+
+    @classmethod
+    def scan(
+        cls, table: Table[Any], after: int = 0, limit: int | None = None, **where: Any
+    ) -> "Read":
+        return cls(table, where=tuple(where.items()), after=after, limit=limit)
+
+
 class UnitOfWork(Protocol):
     """One transaction. Nothing is visible to others until `commit`; leaving the `with` block
     without committing rolls back every change.
@@ -182,6 +209,13 @@ class UnitOfWork(Protocol):
         one of them runs meanwhile. Called before reading what they protect; a second call
         adds scopes (the store may then raise `ConcurrencyConflict` rather than deadlock). A
         no-op where write units of work already take turns (SQLite, MemoryStore)."""
+        ...
+
+    def prefetch(self, reads: Iterable[Read]) -> None:
+        """A hint: the caller makes these reads next, once it holds the scopes of its next
+        `lock` call. A store whose every statement is a network round trip may send them with
+        the lock and answer those calls from what came back (a later write to a table drops
+        what was fetched from it). A no-op where reads are cheap (SQLite, MemoryStore)."""
         ...
 
     def get(self, table: Table[R], key: tuple[Any, ...]) -> R | None:
@@ -206,6 +240,13 @@ class UnitOfWork(Protocol):
 
     def append(self, table: Table[R], build: Callable[[int], R]) -> R:
         """Append to a log: `build(seq)` makes the record for the next sequence number."""
+        ...
+
+    def append_at_commit(self, table: Table[R], build: Callable[[int], R]) -> None:
+        """`append` for a record whose `seq` nothing reads before `commit`: a store may assign
+        the seq while committing, in the statement that advances the log's tail, so the tail is
+        held only for the commit itself. Appends keep their call order in the log either way
+        (where writers already take turns this is simply `append`)."""
         ...
 
     def scan(

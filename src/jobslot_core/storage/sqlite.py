@@ -38,7 +38,7 @@ from ..errors import (
     UnsupportedSchema,
 )
 from ..serialization import make_converter
-from .protocol import IDEMPOTENCY, TABLES, Capabilities, DuplicateKey, Table
+from .protocol import IDEMPOTENCY, TABLES, Capabilities, DuplicateKey, Read, Table
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -181,7 +181,6 @@ _UNDECODABLE = (
 
 _RECORD_CACHE_SIZE = 4096
 """Decoded records a store keeps (by table and doc text) before it starts over."""
-
 
 
 def _closed_error() -> StorageError:
@@ -429,6 +428,12 @@ class _SQLiteUnitOfWork:
         self._exec(table.name, self._store._sql[table.name].insert, self._row(table, record))
         self._next_seq[table.name] = seq + 1
         return record
+
+    def prefetch(self, reads: Iterable[Read]) -> None:
+        """Reads here are cheap: nothing to send ahead."""
+
+    def append_at_commit(self, table: Table[R], build: Callable[[int], R]) -> None:
+        self.append(table, build)  # writers take turns: the tail is not contended
 
     def scan(
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
