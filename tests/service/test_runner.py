@@ -66,6 +66,12 @@ class _FaultyUow:
     def insert(self, table: Table[Any], record: Any) -> None:
         self.inner.insert(table, record)
 
+    def add(self, table: Table[Any], record: Any) -> None:
+        try:
+            self.insert(table, record)
+        except DuplicateKey as e:
+            raise ConcurrencyConflict("insert", str(e), "the key is taken") from e
+
     def append(self, table: Table[Any], build: Callable[[int], Any]) -> Any:
         self.store.appends.append(table.name)
         return self.inner.append(table, build)

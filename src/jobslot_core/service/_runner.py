@@ -191,10 +191,7 @@ class Runner:
                 record = IdempotencyRecord(
                     scope, key, command, fingerprint, result_type.__name__, to_dict(result), now
                 )
-                try:
-                    uow.insert(IDEMPOTENCY, record)
-                except DuplicateKey as e:
-                    raise ConcurrencyConflict("idempotency_key", key, "raced") from e
+                uow.add(IDEMPOTENCY, record)  # the scope is held: a taken key is a race
             uow.commit()
             return result
 

@@ -34,6 +34,7 @@ from ..storage.protocol import (
     SECRETS,
     SLOTS,
     WALLET_STATS,
+    WALLET_TOTALS,
     Read,
     Store,
     UnitOfWork,
@@ -71,9 +72,10 @@ class _OfferPeek:
     """The offer as a first read shows it: its Mek's scope, and the reads the command makes
     once that is held (a guess from the peek: the body reads again under the lock)."""
 
-    __slots__ = ("_offer", "_offer_id")
+    __slots__ = ("_offer", "_offer_id", "_wallet")
 
-    def __init__(self, offer_id: str) -> None:
+    def __init__(self, wallet: str, offer_id: str) -> None:
+        self._wallet = wallet
         self._offer_id = offer_id
         self._offer: Offer | None = None
 
@@ -89,8 +91,17 @@ class _OfferPeek:
             Read.get(OFFERS, self._offer_id),
             Read.get(MEKS, offer.mek_id),
             Read.get(PROGRESSIONS, offer.mek_id, offer.job_key),
-            Read.find(MEK_TOTALS, mek_id=offer.mek_id),
+            *_totals_reads(self._wallet, offer.mek_id),
         ]
+
+
+def _totals_reads(wallet: str, mek_id: str) -> list[Read]:
+    """What keeping the totals projections reads (`totals.refresh`, `add_stacking_buff`)."""
+    return [
+        Read.find(MEK_TOTALS, mek_id=mek_id),
+        Read.find(ACTIVE_BUFFS, mek_id=mek_id, consumed=False),
+        Read.find(WALLET_TOTALS, wallet=wallet),
+    ]
 
 
 def _mek_job_reads(wallet: str, mek_id: str, job_key: str) -> list[Read]:
@@ -418,7 +429,7 @@ class JobSlots:
             Offer,
             lambda ctx: pit_stops.reroll_offer(ctx, self._secret, wallet, offer_id),
             scope=wallet_scope(wallet),
-            also=(peek := _OfferPeek(offer_id)).scopes,
+            also=(peek := _OfferPeek(wallet, offer_id)).scopes,
             reads=peek.reads,
         )
 
@@ -438,7 +449,7 @@ class JobSlots:
             Selection,
             lambda ctx: pit_stops.select_buff(ctx, wallet, offer_id, index),
             scope=wallet_scope(wallet),
-            also=(peek := _OfferPeek(offer_id)).scopes,
+            also=(peek := _OfferPeek(wallet, offer_id)).scopes,
             reads=peek.reads,
         )
 
@@ -481,7 +492,7 @@ class JobSlots:
             reads=[
                 *_mek_job_reads(wallet, mek_id, job_key),
                 Read.find(ACTIVE_BUFFS, mek_id=mek_id, job_key=job_key, consumed=False),
-                Read.find(MEK_TOTALS, mek_id=mek_id),
+                *_totals_reads(wallet, mek_id),
             ],
         )
 

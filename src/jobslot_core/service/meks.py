@@ -21,7 +21,7 @@ def register_mek(ctx: Context, wallet: str, mek_id: str) -> Mek:
             "mek_id", mek_id, f"is already registered to wallet {existing.wallet!r}"
         )
     mek = Mek(mek_id, wallet, ctx.now)
-    ctx.uow.insert(MEKS, mek)
+    ctx.uow.add(MEKS, mek)
     now = ctx.now
     ctx.append(OWNERSHIPS, lambda seq: Ownership(seq, mek_id, wallet, now))
     ctx.emit("MekRegistered", wallet, mek_id=mek_id)

@@ -101,7 +101,7 @@ def _make_offer(
         catalog_version=ctx.catalog_version,
         created_at_ms=ctx.now,
     )
-    ctx.uow.insert(OFFERS, offer)
+    ctx.uow.add(OFFERS, offer)
     return offer
 
 
@@ -217,7 +217,7 @@ def select_buff(ctx: Context, wallet: str, offer_id: str, index: int) -> Selecti
         applied_at_ms=ctx.now,
         consumed=not choice.permanent,
     )
-    ctx.uow.insert(ACTIVE_BUFFS, buff)
+    ctx.uow.add(ACTIVE_BUFFS, buff)
     ctx.emit(
         "BuffSelected",
         wallet,

@@ -122,7 +122,7 @@ def prestige(ctx: Context, wallet: str, mek_id: str, job_key: str) -> PrestigeRe
         ctx.now,
         ctx.catalog_version,
     )
-    ctx.uow.insert(PRESTIGES, record)
+    ctx.uow.add(PRESTIGES, record)
     ctx.uow.put(
         PROGRESSIONS,
         attrs.evolve(

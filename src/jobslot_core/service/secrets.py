@@ -24,7 +24,7 @@ def register_commitment(ctx: Context, secret_id: str, secret: bytes) -> OfferSec
     reveal) and announce it: the SecretCommitted event carries what a verifier keeps."""
     salt = os.urandom(32)
     record = OfferSecret(secret_id, commitment(secret, salt), ctx.now, salt_hex=salt.hex())
-    ctx.uow.insert(SECRETS, record)
+    ctx.uow.add(SECRETS, record)
     ctx.emit(
         "SecretCommitted",
         None,

@@ -80,7 +80,7 @@ def unlock_slot(ctx: Context, wallet: str, slot_number: int) -> JobSlot:
         raise SlotLocked("total_meks", meks, f"slot {slot_number} needs {rule.min_meks} Meks")
     ledger.charge(ctx, wallet, rule.cost, f"unlock slot {slot_number}")
     slot = JobSlot(wallet, slot_number, ctx.now)
-    ctx.uow.insert(SLOTS, slot)
+    ctx.uow.add(SLOTS, slot)
     ctx.emit("SlotUnlocked", wallet, slot_number=slot_number)
     return slot
 

@@ -4,7 +4,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from ..errors import StorageError
+from ..errors import ConcurrencyConflict, StorageError
 from .protocol import TABLES, Capabilities, DuplicateKey, Read, Table
 
 __all__ = ["MemoryStore"]
@@ -113,6 +113,12 @@ class _MemoryUnitOfWork:
         if key in self._data(table).rows:
             raise DuplicateKey(f"{table.name}{key}")
         self._write(table, key, record)
+
+    def add(self, table: Table[R], record: R) -> None:
+        try:
+            self.insert(table, record)
+        except DuplicateKey as e:
+            raise ConcurrencyConflict("insert", str(e), "the key is taken") from e
 
     def put(self, table: Table[R], record: R) -> None:
         self._write(table, table.key_of(record), record)

@@ -192,6 +192,13 @@ def _storage_error(e: BaseException, what: str) -> StorageError:
     return err
 
 
+def _taken(e: BaseException, what: str) -> ConcurrencyConflict:
+    """A queued insert (`add`, or one behind a log append) met a taken key: a race."""
+    err = ConcurrencyConflict("insert", what, f"a queued insert found its key taken: {e}")
+    err.sqlstate = _UNIQUE_VIOLATION
+    return err
+
+
 def _closed_error() -> StorageError:
     return StorageError("unit_of_work", "closed", "the unit of work was committed or rolled back")
 
@@ -295,6 +302,64 @@ def _fits(kind: type | None, value: Any) -> bool:
     return True
 
 
+class _Known:
+    """What a unit of work answers without asking the server: what it prefetched after taking
+    its locks, kept true by its own writes (a find by a key prefix also answers gets under it)."""
+
+    __slots__ = ("finds", "gets", "scans")
+
+    def __init__(self) -> None:
+        self.gets: dict[tuple[str, _Key], Any] = {}
+        self.finds: dict[tuple[str, tuple[tuple[str, Any], ...]], dict[_Key, Any]] = {}
+        self.scans: dict[_Request, list[Any]] = {}
+
+    def fetched(self, request: _Request, table: Table[Any], records: list[Any]) -> None:
+        kind, name, args = request
+        if kind == "get":
+            self.gets[(name, args)] = records[0] if records else None
+        elif kind == "find":
+            self.finds[(name, args)] = {table.key_of(r): r for r in records}
+        else:
+            self.scans[request] = records
+
+    def get(self, table: Table[Any], key: _Key) -> tuple[bool, Any]:
+        name = table.name
+        if (name, key) in self.gets:
+            return True, self.gets[(name, key)]
+        for (found_in, where), rows in self.finds.items():
+            if found_in == name and all(
+                i < len(key) and field == table.key[i] and value == key[i]
+                for i, (field, value) in enumerate(where)
+            ):
+                return True, rows.get(key)
+        return False, None
+
+    def find(self, table: Table[R], where: tuple[tuple[str, Any], ...]) -> list[R] | None:
+        rows = self.finds.get((table.name, where))
+        return None if rows is None else [rows[k] for k in sorted(rows)]
+
+    def scan(self, request: _Request) -> list[Any] | None:
+        return self.scans.get(request)
+
+    def wrote(self, table: Table[Any], key: _Key, record: Any) -> None:
+        """This unit of work put `record` (None: deleted) under `key`."""
+        name = table.name
+        self.gets[(name, key)] = record
+        for (found_in, where), rows in self.finds.items():
+            if found_in == name:
+                if record is not None and all(getattr(record, f) == v for f, v in where):
+                    rows[key] = record
+                else:
+                    rows.pop(key, None)
+
+    def appended(self, table: Table[Any]) -> None:
+        """A log grew: what was read of it is no longer the whole answer."""
+        name = table.name
+        self.gets = {k: v for k, v in self.gets.items() if k[0] != name}
+        self.finds = {k: v for k, v in self.finds.items() if k[0] != name}
+        self.scans = {k: v for k, v in self.scans.items() if k[1] != name}
+
+
 class _PostgresUnitOfWork:
     """One PostgreSQL transaction on a pooled connection; rolls back unless committed.
 
@@ -317,7 +382,7 @@ class _PostgresUnitOfWork:
         # `prefetch`: reads sent after the next statement, in its pipeline, and their rows by
         # request until the unit of work writes to their table.
         self._ahead: list[tuple[_Request, str, Sequence[Any]]] = []
-        self._fetched: dict[_Request, list[tuple[Any, ...]]] = {}
+        self._known = _Known()
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -336,12 +401,16 @@ class _PostgresUnitOfWork:
                     cur = conn.execute(sql, params)
                     fetching = [(r, conn.execute(a_sql, a_params)) for r, a_sql, a_params in ahead]
                 for request, a_cur in fetching:
-                    self._fetched[request] = a_cur.fetchall()
+                    table = self._store._tables[request[1]]
+                    rows = [self._decode(table, row) for row in a_cur.fetchall()]
+                    self._known.fetched(request, table, rows)
             else:
                 cur = conn.execute(sql, params)
             return cur
         except self._store._driver_errors as e:
             self._fail()
+            if _sqlstate(e) == _UNIQUE_VIOLATION and self._late_inserts:
+                raise _taken(e, what) from e
             raise _storage_error(e, what) from e
 
     def _fail(self) -> None:
@@ -465,47 +534,49 @@ class _PostgresUnitOfWork:
         request = ("scan", name, (read.after, read.limit, read.where))
         return request, sql, [read.after, *params, read.limit]
 
-    def _written(self, table: Table[Any]) -> None:
-        """A write to `table`: what was prefetched from it no longer answers."""
-        if self._fetched:
-            name = table.name
-            self._fetched = {r: rows for r, rows in self._fetched.items() if r[1] != name}
-
     def get(self, table: Table[R], key: _Key) -> R | None:
-        rows = self._fetched.get(("get", table.name, tuple(key)))
-        if rows is None:
-            row = self._send(self._store._sql[table.name].get, tuple(key), table.name).fetchone()
-        else:
-            row = rows[0] if rows else None
+        key = tuple(key)
+        known, record = self._known.get(table, key)
+        if known:
+            return typing.cast("R | None", record)
+        row = self._send(self._store._sql[table.name].get, key, table.name).fetchone()
         return None if row is None else self._decode(table, row)
 
     def find(self, table: Table[R], **where: Any) -> list[R]:
-        rows = self._fetched.get(("find", table.name, tuple(where.items())))
-        if rows is None:
-            query, params = self._query(table, where, scan=False)
-            rows = self._send(query, params, table.name).fetchall()
+        known = self._known.find(table, tuple(where.items()))
+        if known is not None:
+            return known
+        query, params = self._query(table, where, scan=False)
+        rows = self._send(query, params, table.name).fetchall()
         return [self._decode(table, row) for row in rows]
 
     def insert(self, table: Table[R], record: R) -> None:
-        self._written(table)
         row = self._row(table, record)
         sql = self._store._sql[table.name]
         if self._next_seq is not None or self._at_commit:
             # Behind a log append: travels with COMMIT; a duplicate fails the commit instead.
             self._queue_write(sql.insert, row)
             self._late_inserts += 1
-            return
-        cur = self._send(sql.insert_new, row, table.name)
-        if cur.rowcount == 0:
-            raise DuplicateKey(f"{table.name}{table.key_of(record)}")
+        else:
+            cur = self._send(sql.insert_new, row, table.name)
+            if cur.rowcount == 0:
+                raise DuplicateKey(f"{table.name}{table.key_of(record)}")
+        self._known.wrote(table, table.key_of(record), record)
+
+    def add(self, table: Table[R], record: R) -> None:
+        """Queued: travels with the next statement; a taken key fails that statement (or
+        COMMIT) as a `ConcurrencyConflict`."""
+        self._queue_write(self._store._sql[table.name].insert, self._row(table, record))
+        self._late_inserts += 1
+        self._known.wrote(table, table.key_of(record), record)
 
     def put(self, table: Table[R], record: R) -> None:
-        self._written(table)
         self._queue_write(self._store._sql[table.name].upsert, self._row(table, record))
+        self._known.wrote(table, table.key_of(record), record)
 
     def delete(self, table: Table[R], key: _Key) -> None:
-        self._written(table)
         self._queue_write(self._store._sql[table.name].delete, tuple(key))
+        self._known.wrote(table, tuple(key), None)
 
     def _queue_write(self, sql: str, params: Sequence[Any]) -> None:
         if not self._open:
@@ -533,7 +604,7 @@ class _PostgresUnitOfWork:
 
     def _append_now(self, table: Table[R], build: Callable[[int], R]) -> R:
         assert self._next_seq is not None
-        self._written(table)
+        self._known.appended(table)
         seq = self._next_seq[table.name]
         record = build(seq)
         self._queue_write(self._store._sql[table.name].insert, self._row(table, record))
@@ -552,7 +623,7 @@ class _PostgresUnitOfWork:
             raise _closed_error()
         if not self._write:
             raise StorageError("unit_of_work", "read", "a read unit of work cannot write")
-        self._written(table)
+        self._known.appended(table)
         self._at_commit.setdefault(table.name, (table, []))[1].append(build)
 
     def _late_appends(self) -> list[_Statement]:
@@ -578,10 +649,11 @@ class _PostgresUnitOfWork:
     def scan(
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
     ) -> list[R]:
-        rows = self._fetched.get(("scan", table.name, (after, limit, tuple(where.items()))))
-        if rows is None:
-            query, params = self._query(table, where, scan=True)
-            rows = self._send(query, [after, *params, limit], table.name).fetchall()
+        known = self._known.scan(("scan", table.name, (after, limit, tuple(where.items()))))
+        if known is not None:
+            return known
+        query, params = self._query(table, where, scan=True)
+        rows = self._send(query, [after, *params, limit], table.name).fetchall()
         return [self._decode(table, row) for row in rows]
 
     def commit(self) -> None:
@@ -626,11 +698,7 @@ class _PostgresUnitOfWork:
                 err.sqlstate = _sqlstate(e)
                 raise err from e
             if _sqlstate(e) == _UNIQUE_VIOLATION and self._late_inserts:
-                err = ConcurrencyConflict(
-                    "insert", "commit", f"a queued insert found its key taken: {e}"
-                )
-                err.sqlstate = _UNIQUE_VIOLATION
-                raise err from e
+                raise _taken(e, "commit") from e
             raise _storage_error(e, "commit") from e
         self._close()
 
@@ -780,6 +848,7 @@ class PostgresStore:
         ).encode
         self._decode = json.JSONDecoder().decode
         self._sql = {t.name: _table_sql(schema, t) for t in TABLES}
+        self._tables = {t.name: t for t in TABLES}
         self._kinds: dict[str, dict[str, type]] = {
             t.name: {c: _column_kind(t, c) for c in _columns(t)} for t in TABLES
         }

@@ -230,6 +230,13 @@ class UnitOfWork(Protocol):
         """Add a record; raises `DuplicateKey` when its key exists."""
         ...
 
+    def add(self, table: Table[R], record: R) -> None:
+        """`insert` for a record whose key the caller knows is free (it holds the scope that
+        guards it), so a taken key means a race: `ConcurrencyConflict`, raised by this call,
+        a later one or `commit` (a network store sends the row with its next statement), and
+        the unit of work commits nothing."""
+        ...
+
     def put(self, table: Table[R], record: R) -> None:
         """Insert or replace by primary key."""
         ...

@@ -405,6 +405,12 @@ class _SQLiteUnitOfWork:
             raise _storage_error(self._store.path, e, table.name) from e
         self._wrote(table, table.key_of(record))
 
+    def add(self, table: Table[R], record: R) -> None:
+        try:
+            self.insert(table, record)
+        except DuplicateKey as e:
+            raise ConcurrencyConflict("insert", str(e), "the key is taken") from e
+
     def put(self, table: Table[R], record: R) -> None:
         self._exec(table.name, self._store._sql[table.name].upsert, self._row(table, record))
         self._wrote(table, table.key_of(record))

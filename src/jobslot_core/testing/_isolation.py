@@ -253,8 +253,11 @@ class IsolationBehaviours:
                     def once(r: int = r) -> None:
                         with store.unit_of_work() as uow:
                             uow.lock([p.wallet_scope(f"wallet-{n}")])
-                            for _ in range(1 + r % 3):
-                                uow.append(p.EVENTS, _event("Tail", f"wallet-{n}"))
+                            for i in range(1 + r % 3):
+                                # Both ways of appending, mixed: the store may number records
+                                # of `append_at_commit` while committing.
+                                add = uow.append if (n + r + i) % 2 else uow.append_at_commit
+                                add(p.EVENTS, _event("Tail", f"wallet-{n}"))
                             uow.commit()
 
                     retrying(once)

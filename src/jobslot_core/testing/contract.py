@@ -26,6 +26,7 @@ import pytest
 
 from .. import model
 from ..engine import BuffChoice
+from ..errors import ConcurrencyConflict
 from ..storage import protocol as p
 from ..storage.protocol import TABLES, DuplicateKey, Store, Table
 from ._isolation import IsolationBehaviours, retrying
@@ -262,6 +263,26 @@ class StorageContract(IsolationBehaviours):
         assert self._read(store, p.MEKS, ("mek-001",)) == _mek(1)
         assert self._read(store, p.MEKS, ("mek-002",)) == _mek(2)
 
+    def test_add_stores_a_record_under_a_free_key(self, store: Store) -> None:
+        """`add` of a free key stores the record, readable in the same unit of work."""
+        with store.unit_of_work() as uow:
+            uow.add(p.MEKS, _mek(1))
+            assert uow.get(p.MEKS, ("mek-001",)) == _mek(1)
+            uow.commit()
+        assert self._read(store, p.MEKS, ("mek-001",)) == _mek(1)
+
+    def test_add_of_a_taken_key_is_a_conflict_and_commits_nothing(self, store: Store) -> None:
+        """`add` of an existing key raises ConcurrencyConflict (from itself, a later call or
+        commit) and nothing of that unit of work is stored."""
+        self._commit(store, p.MEKS, _mek(1))
+        with store.unit_of_work() as uow, pytest.raises(ConcurrencyConflict):
+            uow.put(p.MEKS, _mek(2))
+            uow.add(p.MEKS, _mek(1, wallet="wallet-b"))
+            uow.get(p.MEKS, ("mek-002",))
+            uow.commit()
+        assert self._read(store, p.MEKS, ("mek-001",)) == _mek(1)
+        assert self._read(store, p.MEKS, ("mek-002",)) is None
+
     def test_delete_removes(self, store: Store) -> None:
         """`delete` removes the record from `get` and from index lookups."""
         self._commit(store, p.MEKS, _mek(1), _mek(2))
@@ -374,6 +395,66 @@ class StorageContract(IsolationBehaviours):
             record = uow.append(table, _with_seq(sample_record(table)))
             uow.commit()
         assert record.seq == 1
+
+    @pytest.mark.parametrize("table", _LOGS, ids=lambda t: t.name)
+    def test_append_at_commit_keeps_call_order_and_the_record(
+        self, store: Store, table: Table[Any]
+    ) -> None:
+        """`append_at_commit` numbers its records after what the log holds, in call order with
+        `append` in either order, and stores exactly what `build(seq)` made."""
+        sample = sample_record(table)
+        with store.unit_of_work() as uow:
+            uow.append(table, _with_seq(sample))
+            uow.append_at_commit(table, _with_seq(sample))
+            uow.append_at_commit(table, _with_seq(sample))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            uow.append_at_commit(table, _with_seq(sample))
+            last = uow.append(table, _with_seq(sample))
+            uow.commit()
+        assert last.seq == 5
+        with store.unit_of_work() as uow:
+            uow.append_at_commit(table, _with_seq(sample))
+            uow.rollback()
+        with store.unit_of_work(write=False) as uow:
+            assert uow.scan(table) == [attrs.evolve(sample, seq=n) for n in range(1, 6)]
+
+    def test_prefetched_reads_answer_like_plain_reads(self, store: Store) -> None:
+        """Reads named to `prefetch` return what they would have without it, before and after
+        the unit of work writes to their tables; reads the store could not send (values that
+        fit no column) change nothing."""
+        mek = sample_record(p.MEKS)
+        self._three_events(store)
+        with store.unit_of_work() as uow:
+            uow.put(p.MEKS, mek)
+            uow.commit()
+        other = attrs.evolve(mek, mek_id=mek.mek_id + "-2")
+        reads = [
+            p.Read.get(p.MEKS, mek.mek_id),
+            p.Read.get(p.MEKS, other.mek_id),
+            p.Read.find(p.MEKS, wallet=mek.wallet),
+            p.Read.scan(p.EVENTS, 1, 1),
+            p.Read.get(p.MEKS, "\udc80"),
+            p.Read.get(p.MEKS, 7),
+            p.Read.get(p.SLOTS, mek.wallet, "one"),
+            p.Read.get(p.SLOTS, mek.wallet, 2**70),
+            p.Read.find(p.MEKS, registered_at_ms=1),
+        ]
+        with store.unit_of_work() as uow:
+            uow.prefetch(reads)
+            uow.lock([p.wallet_scope(mek.wallet)])
+            assert uow.get(p.MEKS, (mek.mek_id,)) == mek
+            assert uow.get(p.MEKS, (other.mek_id,)) is None
+            assert uow.find(p.MEKS, wallet=mek.wallet) == [mek]
+            assert [e.kind for e in uow.scan(p.EVENTS, 1, 1)] == ["b"]
+            uow.put(p.MEKS, other)
+            uow.delete(p.MEKS, (mek.mek_id,))
+            uow.append(p.EVENTS, _event("d"))
+            assert uow.get(p.MEKS, (mek.mek_id,)) is None
+            assert uow.get(p.MEKS, (other.mek_id,)) == other
+            assert uow.find(p.MEKS, wallet=mek.wallet) == [other]
+            assert [e.kind for e in uow.scan(p.EVENTS, 3, 1)] == ["d"]
+            uow.commit()
 
     def _three_events(self, store: Store) -> None:
         with store.unit_of_work() as uow:
