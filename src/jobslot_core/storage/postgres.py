@@ -216,6 +216,8 @@ class _TableSql:
     select_doc: str
     order_by: str
     append_late: str
+    many: dict[str, str]
+    """`insert`, `upsert` and `delete` of many rows (`{rows}`: their VALUES)."""
 
 
 def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
@@ -234,7 +236,7 @@ def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
     doc = "doc, seq" if table.log else "doc"
     rest = [c for c in columns if c != "seq"]
     arrays = ", ".join(
-        [*(f"%s::{_column_type(table, c).split()[0]}[]" for c in rest), "%s::text[]"]
+        [*(f"%b::{_column_type(table, c).split()[0]}[]" for c in rest), "%b::text[]"]
     )
     # Advance the tail and insert the records numbered after it, in one statement (sent with
     # COMMIT): the tail's row lock is held from here to the end of the commit, no longer. A
@@ -248,6 +250,13 @@ def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
         if table.log
         else ""
     )
+    # `{rows}` takes one "(%s, ...)" per row (shapes repeat per command, so they are prepared).
+    many = {
+        "insert": f"INSERT INTO {name} ({col_list}) VALUES {{rows}}",
+        "upsert": f"INSERT INTO {name} ({col_list}) VALUES {{rows}}"
+        f" ON CONFLICT ({keys}) DO UPDATE SET {updates}",
+        "delete": f"DELETE FROM {name} WHERE ({keys}) IN (VALUES {{rows}})",
+    }
     return _TableSql(
         columns=columns,
         insert=insert,
@@ -258,6 +267,7 @@ def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
         select_doc=f"SELECT {doc} FROM {name}",
         order_by=" ORDER BY " + keys,
         append_late=append_late,
+        many=many,
     )
 
 
@@ -280,6 +290,8 @@ class _Hooks(dict[str, Callable[..., Any]]):
 
 _Statement = tuple[str, Sequence[Any] | None]
 _Request = tuple[str, str, tuple[Any, ...]]
+_RowWrite = tuple[str, str, tuple[Any, ...], tuple[Any, ...]]
+"""A queued write: kind (insert, upsert, delete), table, key, and the row (or the key)."""
 """A read by kind (get, find, scan), table and arguments: what `prefetch` answers."""
 
 _INT64 = (-(2**63), 2**63 - 1)
@@ -379,6 +391,7 @@ class _PostgresUnitOfWork:
         # are held for an `append`, right then, so the log keeps the call order).
         self._at_commit: dict[str, tuple[Table[Any], list[Callable[[int], Any]]]] = {}
         self._queue: list[_Statement] = list(store._begin_write if write else store._begin_read)
+        self._writes: list[_RowWrite] = []  # sent after `_queue`, batched (`_batch`)
         # `prefetch`: reads sent after the next statement, in its pipeline, and their rows by
         # request until the unit of work writes to their table.
         self._ahead: list[tuple[_Request, str, Sequence[Any]]] = []
@@ -390,7 +403,7 @@ class _PostgresUnitOfWork:
         """Send the queue and this statement; return its cursor (results fetched)."""
         if not self._open:
             raise _closed_error()
-        queue, self._queue = self._queue, []
+        queue = self._pending()
         ahead, self._ahead = self._ahead, []
         conn = self._conn
         try:
@@ -399,11 +412,9 @@ class _PostgresUnitOfWork:
                     for q_sql, q_params in queue:
                         conn.execute(q_sql, q_params)
                     cur = conn.execute(sql, params)
-                    fetching = [(r, conn.execute(a_sql, a_params)) for r, a_sql, a_params in ahead]
-                for request, a_cur in fetching:
-                    table = self._store._tables[request[1]]
-                    rows = [self._decode(table, row) for row in a_cur.fetchall()]
-                    self._known.fetched(request, table, rows)
+                    fetching = conn.execute(*self._store._read_ahead(ahead)) if ahead else None
+                if fetching is not None:
+                    self._fetched(ahead, fetching.fetchall())
             else:
                 cur = conn.execute(sql, params)
             return cur
@@ -412,6 +423,14 @@ class _PostgresUnitOfWork:
             if _sqlstate(e) == _UNIQUE_VIOLATION and self._late_inserts:
                 raise _taken(e, what) from e
             raise _storage_error(e, what) from e
+
+    def _pending(self) -> list[_Statement]:
+        """The queued statements, then the queued row writes in as few statements as can be."""
+        queue, self._queue = self._queue, []
+        if self._writes:
+            queue.extend(self._store._batch(self._writes))
+            self._writes = []
+        return queue
 
     def _fail(self) -> None:
         """Roll back after an error (the transaction is aborted) and give the connection back."""
@@ -513,6 +532,21 @@ class _PostgresUnitOfWork:
             if ahead is not None:
                 self._ahead.append(ahead)
 
+    def _fetched(
+        self, ahead: list[tuple[_Request, str, Sequence[Any]]], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """File the rows of the reads sent ahead (`(n, doc, seq)`: read n's rows) as known."""
+        found: list[list[tuple[Any, ...]]] = [[] for _ in ahead]
+        for n, doc, seq in rows:
+            found[n].append((doc,) if seq is None else (doc, seq))
+        tables = self._store._tables
+        for (request, _, _), own in zip(ahead, found, strict=True):
+            table = tables[request[1]]
+            records = [self._decode(table, row) for row in own]
+            if request[0] == "scan":
+                records.sort(key=lambda r: r.seq)
+            self._known.fetched(request, table, records)
+
     def _ahead_read(self, read: Read) -> tuple[_Request, str, Sequence[Any]] | None:
         table, name = read.table, read.table.name
         kinds = self._store._kinds.get(name, {})
@@ -521,18 +555,23 @@ class _PostgresUnitOfWork:
                 _fits(kinds.get(f), v) for f, v in zip(table.key, read.key, strict=True)
             ):
                 return None
-            return ("get", name, read.key), self._store._sql[name].get, read.key
+            sql = self._store._sql[name]
+            return ("get", name, read.key), sql.get[len(sql.select_doc) :], read.key
         fields = tuple(f for f, _ in read.where)
         if not table.queryable(fields) or not all(_fits(kinds.get(f), v) for f, v in read.where):
             return None
         if read.after is None:
-            sql, params = self._query(table, dict(read.where), scan=False)
-            return ("find", name, read.where), sql, params
+            query, params = self._query(table, dict(read.where), scan=False)
+            return ("find", name, read.where), self._after_select(table, query), params
         if not table.log or not all(_fits(int, v) for v in (read.after, read.limit or 0)):
             return None
-        sql, params = self._query(table, dict(read.where), scan=True)
+        query, params = self._query(table, dict(read.where), scan=True)
         request = ("scan", name, (read.after, read.limit, read.where))
-        return request, sql, [read.after, *params, read.limit]
+        return request, self._after_select(table, query), [read.after, *params, read.limit]
+
+    def _after_select(self, table: Table[Any], query: str) -> str:
+        """The WHERE, ORDER BY and LIMIT of one of `_query`'s SELECTs."""
+        return query[len(self._store._sql[table.name].select_doc) :]
 
     def get(self, table: Table[R], key: _Key) -> R | None:
         key = tuple(key)
@@ -555,7 +594,7 @@ class _PostgresUnitOfWork:
         sql = self._store._sql[table.name]
         if self._next_seq is not None or self._at_commit:
             # Behind a log append: travels with COMMIT; a duplicate fails the commit instead.
-            self._queue_write(sql.insert, row)
+            self._queue_write("insert", table, table.key_of(record), row)
             self._late_inserts += 1
         else:
             cur = self._send(sql.insert_new, row, table.name)
@@ -566,24 +605,24 @@ class _PostgresUnitOfWork:
     def add(self, table: Table[R], record: R) -> None:
         """Queued: travels with the next statement; a taken key fails that statement (or
         COMMIT) as a `ConcurrencyConflict`."""
-        self._queue_write(self._store._sql[table.name].insert, self._row(table, record))
+        self._queue_write("insert", table, table.key_of(record), self._row(table, record))
         self._late_inserts += 1
         self._known.wrote(table, table.key_of(record), record)
 
     def put(self, table: Table[R], record: R) -> None:
-        self._queue_write(self._store._sql[table.name].upsert, self._row(table, record))
+        self._queue_write("upsert", table, table.key_of(record), self._row(table, record))
         self._known.wrote(table, table.key_of(record), record)
 
     def delete(self, table: Table[R], key: _Key) -> None:
-        self._queue_write(self._store._sql[table.name].delete, tuple(key))
+        self._queue_write("delete", table, tuple(key), tuple(key))
         self._known.wrote(table, tuple(key), None)
 
-    def _queue_write(self, sql: str, params: Sequence[Any]) -> None:
+    def _queue_write(self, kind: str, table: Table[Any], key: _Key, row: tuple[Any, ...]) -> None:
         if not self._open:
             raise _closed_error()
         if not self._write:
             raise StorageError("unit_of_work", "read", "a read unit of work cannot write")
-        self._queue.append((sql, params))
+        self._writes.append((kind, table.name, key, row))
 
     def append(self, table: Table[R], build: Callable[[int], R]) -> R:
         if not table.log:
@@ -607,7 +646,7 @@ class _PostgresUnitOfWork:
         self._known.appended(table)
         seq = self._next_seq[table.name]
         record = build(seq)
-        self._queue_write(self._store._sql[table.name].insert, self._row(table, record))
+        self._queue_write("insert", table, (seq,), self._row(table, record))
         self._next_seq[table.name] = seq + 1
         return record
 
@@ -661,13 +700,13 @@ class _PostgresUnitOfWork:
         if not self._open:
             raise _closed_error()
         store = self._store
+        queue = self._pending()
         if self._next_seq is not None:
             for log, seq in self._next_seq.items():
                 if seq != self._first_seq[log]:
-                    self._queue.append((store._set_tail, (seq - 1, log)))
+                    queue.append((store._set_tail, (seq - 1, log)))
         if self._at_commit:
-            self._queue.extend(self._late_appends())
-        queue, self._queue = self._queue, []
+            queue.extend(self._late_appends())
         conn = self._conn
         begin = store._begin_write if self._write else store._begin_read
         if int(conn.info.transaction_status) == _IDLE and tuple(queue) == begin:
@@ -706,6 +745,7 @@ class _PostgresUnitOfWork:
         if not self._open:
             return
         self._queue.clear()
+        self._writes.clear()
         self._at_commit.clear()
         conn = self._conn
         try:
@@ -849,6 +889,7 @@ class PostgresStore:
         self._decode = json.JSONDecoder().decode
         self._sql = {t.name: _table_sql(schema, t) for t in TABLES}
         self._tables = {t.name: t for t in TABLES}
+        self._ahead_sql: dict[tuple[tuple[str, str], ...], str] = {}
         self._kinds: dict[str, dict[str, type]] = {
             t.name: {c: _column_kind(t, c) for c in _columns(t)} for t in TABLES
         }
@@ -883,6 +924,73 @@ class PostgresStore:
             raise
 
     # -- connections -----------------------------------------------------------------------------
+
+    def _batch(self, writes: list[_RowWrite]) -> list[_Statement]:
+        """Row writes in call order as few statements as can be: a statement gathers writes
+        of several tables (one data-modifying WITH term per table, with its rows' VALUES)
+        until a row it already writes, or another kind of write to a table it writes, comes
+        (a statement changes a row at most once and a table one way; CockroachDB asks that
+        too)."""
+        statements: list[_Statement] = []
+        groups: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+        touched: set[tuple[str, _Key]] = set()
+        kinds: dict[str, str] = {}
+
+        def emit() -> None:
+            if len(groups) == 1 and len(rows := next(iter(groups.values()))) == 1:
+                kind, name = next(iter(groups))
+                forms = self._sql[name]
+                single = {"insert": forms.insert, "upsert": forms.upsert, "delete": forms.delete}
+                statements.append((single[kind], rows[0]))
+            elif groups:
+                terms = [
+                    self._sql[name]
+                    .many[kind]
+                    .format(
+                        rows=", ".join(["(" + ", ".join(["%s"] * len(rows[0])) + ")"] * len(rows))
+                    )
+                    for (kind, name), rows in groups.items()
+                ]
+                params = [v for rows in groups.values() for row in rows for v in row]
+                sql = (
+                    terms[0]
+                    if len(terms) == 1
+                    else (
+                        "WITH "
+                        + ", ".join(f"w{n} AS ({t})" for n, t in enumerate(terms))
+                        + " SELECT 1"
+                    )
+                )
+                statements.append((sql, params))
+            groups.clear()
+            touched.clear()
+            kinds.clear()
+
+        for kind, name, key, row in writes:
+            if (name, key) in touched or kinds.get(name, kind) != kind:
+                emit()
+            groups.setdefault((kind, name), []).append(row)
+            touched.add((name, key))
+            kinds[name] = kind
+        emit()
+        return statements
+
+    def _read_ahead(
+        self, ahead: list[tuple[_Request, str, Sequence[Any]]]
+    ) -> tuple[str, list[Any]]:
+        """One statement for every read sent ahead: each read's rows tagged with its number
+        (one statement of a few shapes per command, prepared by the server, instead of many)."""
+        shape = tuple((request[1], tail) for request, tail, _ in ahead)
+        sql = self._ahead_sql.get(shape)
+        if sql is None:
+            sql = " UNION ALL ".join(
+                f"(SELECT {n} AS n, doc, {'seq' if self._tables[name].log else 'NULL::bigint'}"
+                f" FROM {_q(self.schema)}.{_q(name)}{tail})"
+                for n, (name, tail) in enumerate(shape)
+            )
+            if len(self._ahead_sql) < 1024:
+                self._ahead_sql[shape] = sql
+        return sql, [p for _, _, params in ahead for p in params]
 
     def _configure(self, conn: Any) -> None:
         """Each new connection of the store's own pool: its timeouts, set once per session."""
