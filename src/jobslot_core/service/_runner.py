@@ -91,6 +91,7 @@ class Runner:
         self.current = current
         self.catalog_read = catalog_read
         self._markers = store.capabilities.commit_outcome_can_be_unknown
+        self._prefetch = store.capabilities.prefetch
         self._random = random.Random()
 
     def write(
@@ -159,12 +160,13 @@ class Runner:
             if callable(scope):
                 scope = scope(uow)
             scopes = {scope, *(also(uow) if callable(also) else also)}
-            ahead = list(reads(uow) if callable(reads) else reads)
-            if self.catalog_read is not None:
-                ahead.append(self.catalog_read())
-            if key is not None and look_up:
-                ahead.append(Read.get(IDEMPOTENCY, scope, key))
-            uow.prefetch(ahead)
+            if self._prefetch:
+                ahead = list(reads(uow) if callable(reads) else reads)
+                if self.catalog_read is not None:
+                    ahead.append(self.catalog_read())
+                if key is not None and look_up:
+                    ahead.append(Read.get(IDEMPOTENCY, scope, key))
+                uow.prefetch(ahead)
             uow.lock(sorted(scopes))
             now = read_clock(self.clock)
             if key is not None and look_up:

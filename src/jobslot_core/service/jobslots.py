@@ -412,7 +412,10 @@ class JobSlots:
             lambda ctx: pit_stops.open_pit_stop(ctx, self._secret, wallet, mek_id, job_key),
             scope=wallet_scope(wallet),
             also=[mek_scope(mek_id)],
-            reads=[*_mek_job_reads(wallet, mek_id, job_key), Read.get(SECRETS, self._secret[1])],
+            reads=lambda uow: [
+                *_mek_job_reads(wallet, mek_id, job_key),
+                Read.get(SECRETS, self._secret[1]),
+            ],
         )
 
     def reroll_offer(
@@ -489,7 +492,7 @@ class JobSlots:
             lambda ctx: prestige.prestige(ctx, wallet, mek_id, job_key),
             scope=wallet_scope(wallet),
             also=[mek_scope(mek_id)],
-            reads=[
+            reads=lambda uow: [
                 *_mek_job_reads(wallet, mek_id, job_key),
                 Read.find(ACTIVE_BUFFS, mek_id=mek_id, job_key=job_key, consumed=False),
                 *_totals_reads(wallet, mek_id),

@@ -789,7 +789,10 @@ class PostgresStore:
     """
 
     capabilities = Capabilities(
-        parallel_scopes=True, shared_by_processes=True, commit_outcome_can_be_unknown=True
+        parallel_scopes=True,
+        shared_by_processes=True,
+        commit_outcome_can_be_unknown=True,
+        prefetch=True,
     )
 
     _commit_in_pipeline = True

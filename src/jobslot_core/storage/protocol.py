@@ -89,11 +89,14 @@ class Capabilities:
     - `commit_outcome_can_be_unknown`: `commit()` may raise `CommitOutcomeUnknown` (a network
       store whose connection drops during COMMIT); the service then writes a record in every
       write unit of work so it can tell afterwards whether the commit happened.
+    - `prefetch`: `UnitOfWork.prefetch` saves round trips, so the service names each command's
+      first reads (elsewhere it does not spend the time).
     """
 
     parallel_scopes: bool = False
     shared_by_processes: bool = False
     commit_outcome_can_be_unknown: bool = False
+    prefetch: bool = False
 
 
 @attrs.frozen
