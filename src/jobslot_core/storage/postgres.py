@@ -565,6 +565,8 @@ class _PostgresUnitOfWork:
             return ("find", name, read.where), self._after_select(table, query), params
         if not table.log or not all(_fits(int, v) for v in (read.after, read.limit or 0)):
             return None
+        if read.limit is not None and read.limit < 0:
+            return None  # LIMIT -1 is refused by the server
         query, params = self._query(table, dict(read.where), scan=True)
         request = ("scan", name, (read.after, read.limit, read.where))
         return request, self._after_select(table, query), [read.after, *params, read.limit]
