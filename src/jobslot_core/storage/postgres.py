@@ -357,6 +357,8 @@ class _Known:
         """This unit of work put `record` (None: deleted) under `key`."""
         name = table.name
         self.gets[(name, key)] = record
+        if table.log:  # a log written by key: what was scanned of it is no longer the answer
+            self.scans = {k: v for k, v in self.scans.items() if k[1] != name}
         for (found_in, where), rows in self.finds.items():
             if found_in == name:
                 if record is not None and all(getattr(record, f) == v for f, v in where):
