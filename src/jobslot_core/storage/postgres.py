@@ -516,10 +516,13 @@ class _PostgresUnitOfWork:
             self._scopes.update(names)
             return
         nowait = " NOWAIT"
+        ahead = list(self._ahead)
         rows = self._send(store._lock_scopes + nowait, (names, names), "lock").fetchall()
         if len(rows) < len(names):
             # A scope row that another transaction inserted and committed while this statement
-            # ran is outside its snapshot; the next statement sees (and locks) it.
+            # ran is outside its snapshot; the next statement sees (and locks) it. The reads
+            # sent ahead ran before that scope was held: send them again, after it.
+            self._ahead = ahead + self._ahead
             rows = self._send(store._lock_again + nowait, (names,), "lock").fetchall()
         if len(rows) < len(names):
             self.rollback()
