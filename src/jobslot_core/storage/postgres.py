@@ -314,6 +314,11 @@ def _fits(kind: type | None, value: Any) -> bool:
     return True
 
 
+def _renumber(record: Any) -> Callable[[int], Any]:
+    """A builder giving `record` with another seq (a log record built ahead of its seq)."""
+    return lambda seq: attrs.evolve(record, seq=seq)
+
+
 class _Known:
     """What a unit of work answers without asking the server: what it prefetched after taking
     its locks, kept true by its own writes (a find by a key prefix also answers gets under it)."""
@@ -391,7 +396,7 @@ class _PostgresUnitOfWork:
         self._late_inserts = 0
         # Records of `append_at_commit`, per log, numbered while committing (or, once the tails
         # are held for an `append`, right then, so the log keeps the call order).
-        self._at_commit: dict[str, tuple[Table[Any], list[Callable[[int], Any]]]] = {}
+        self._at_commit: dict[str, tuple[Table[Any], list[Any]]] = {}
         self._queue: list[_Statement] = list(store._begin_write if write else store._begin_read)
         self._writes: list[_RowWrite] = []  # sent after `_queue`, batched (`_batch`)
         # `prefetch`: reads sent after the next statement, in its pipeline, and their rows by
@@ -643,9 +648,9 @@ class _PostgresUnitOfWork:
             self._next_seq = {log: int(seq) + 1 for log, seq in rows}
             self._first_seq = dict(self._next_seq)
             at_commit, self._at_commit = self._at_commit, {}
-            for late_table, builds in at_commit.values():
-                for late in builds:
-                    self._append_now(late_table, late)
+            for late_table, records in at_commit.values():
+                for late in records:
+                    self._append_now(late_table, _renumber(late))
         return self._append_now(table, build)
 
     def _append_now(self, table: Table[R], build: Callable[[int], R]) -> R:
@@ -669,21 +674,26 @@ class _PostgresUnitOfWork:
             raise _closed_error()
         if not self._write:
             raise StorageError("unit_of_work", "read", "a read unit of work cannot write")
+        # Built now, as `append` would: what `build` reads may change before the commit.
+        record: Any = build(0)
+        if _renumber(record)(1) != build(1):
+            self.append(table, build)  # the seq is used beyond `seq`: number it now
+            return
         self._known.appended(table)
-        self._at_commit.setdefault(table.name, (table, []))[1].append(build)
+        self._at_commit.setdefault(table.name, (table, []))[1].append(record)
 
     def _late_appends(self) -> list[_Statement]:
         """One statement per log holding `append_at_commit` records: tail and rows at once."""
         statements: list[_Statement] = []
         store = self._store
-        for name, (_, builds) in sorted(self._at_commit.items()):
+        for name, (_, records) in sorted(self._at_commit.items()):
             sql = store._sql[name]
             unstructure = store._unstructure[name]
             rest = [c for c in sql.columns if c != "seq"]
             columns: list[list[Any]] = [[] for _ in rest]
             docs = []
-            for build in builds:
-                data = unstructure(build(0))
+            for record in records:
+                data = unstructure(record)
                 del data["seq"]  # the column holds it
                 for values, c in zip(columns, rest, strict=True):
                     values.append(data[c])
