@@ -15,7 +15,7 @@ from jobslot_core import model
 from jobslot_core.storage import MemoryStore, Store
 from jobslot_core.storage import protocol as p
 from jobslot_core.storage.postgres import PostgresStore
-from jobslot_core.storage.protocol import Read
+from jobslot_core.storage.protocol import DuplicateKey, Read
 
 
 @pytest.fixture(scope="module")
@@ -272,3 +272,23 @@ def test_gapless_outbox_with_mixed_appends_across_stores(schemas: pg_support.Sch
     expected = sum(2 if (n + r) % 4 == 2 else 1 for n in range(6) for r in range(40))
     assert seen == list(range(1, expected + 1))
     assert not [c for c in conflicts if "40P01" in c], conflicts[:3]
+
+
+def test_insert_after_append_at_commit_still_raises_duplicate_key(both: Store) -> None:
+    """`insert` of a taken key raises DuplicateKey (the caller may handle it and go on, as
+    `select_buff` does). PostgreSQL queues an insert made after `append_at_commit` as if the
+    log tails were held, so the duplicate surfaces only from `commit`, as a ConcurrencyConflict
+    (a retry, not the typed refusal), although nothing holds the tails then."""
+    with both.unit_of_work() as uow:
+        uow.put(p.MEKS, _mek("m"))
+        uow.commit()
+    with both.unit_of_work() as uow:
+        uow.lock([p.wallet_scope("w")])
+        uow.append_at_commit(p.EVENTS, lambda seq: model.Event(seq, "k", None, 1, {}))
+        with pytest.raises(DuplicateKey):
+            uow.insert(p.MEKS, _mek("m", 2))
+        uow.put(p.MEKS, _mek("n"))
+        uow.commit()
+    with both.unit_of_work(write=False) as uow:
+        assert uow.find(p.MEKS) == [_mek("m"), _mek("n")]
+    assert [e.kind for e in _events(both)] == ["k"]
