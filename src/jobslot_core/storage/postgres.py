@@ -604,8 +604,9 @@ class _PostgresUnitOfWork:
     def insert(self, table: Table[R], record: R) -> None:
         row = self._row(table, record)
         sql = self._store._sql[table.name]
-        if self._next_seq is not None or self._at_commit:
-            # Behind a log append: travels with COMMIT; a duplicate fails the commit instead.
+        if self._next_seq is not None:
+            # Behind a log append (the tails are held): travels with COMMIT; a duplicate fails
+            # the commit instead. Records of `append_at_commit` hold nothing yet.
             self._queue_write("insert", table, table.key_of(record), row)
             self._late_inserts += 1
         else:
