@@ -292,3 +292,19 @@ def test_insert_after_append_at_commit_still_raises_duplicate_key(both: Store) -
     with both.unit_of_work(write=False) as uow:
         assert uow.find(p.MEKS) == [_mek("m"), _mek("n")]
     assert [e.kind for e in _events(both)] == ["k"]
+
+
+def test_a_prefetched_scan_answers_a_new_list_each_time(both: Store) -> None:
+    """`scan` returns a list the caller owns (MemoryStore builds one per call); a prefetched
+    scan hands out the one list it keeps, so a caller that consumes it (pop, clear, sort)
+    changes what the next identical scan answers."""
+    with both.unit_of_work() as uow:
+        uow.append(p.EVENTS, lambda seq: model.Event(seq, "a", None, 1, {}))
+        uow.commit()
+    with both.unit_of_work() as uow:
+        uow.prefetch([Read.scan(p.EVENTS)])
+        uow.lock([p.ADMIN_SCOPE])
+        first = uow.scan(p.EVENTS)
+        assert [e.kind for e in first] == ["a"]
+        first.clear()
+        assert [e.kind for e in uow.scan(p.EVENTS)] == ["a"]
