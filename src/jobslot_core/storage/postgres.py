@@ -356,7 +356,8 @@ class _Known:
         return None if rows is None else [rows[k] for k in sorted(rows)]
 
     def scan(self, request: _Request) -> list[Any] | None:
-        return self.scans.get(request)
+        found = self.scans.get(request)
+        return None if found is None else list(found)  # the caller's own list, as a read's
 
     def wrote(self, table: Table[Any], key: _Key, record: Any) -> None:
         """This unit of work put `record` (None: deleted) under `key`."""
