@@ -308,3 +308,44 @@ def test_a_prefetched_scan_answers_a_new_list_each_time(both: Store) -> None:
         assert [e.kind for e in first] == ["a"]
         first.clear()
         assert [e.kind for e in uow.scan(p.EVENTS)] == ["a"]
+
+
+def _released_store_class(commit: str = "602e91e") -> Any:
+    """PostgresStore as released before these changes (the same SCHEMA_VERSION), loaded from
+    git: a process of the previous release sharing the database during a rolling upgrade."""
+    import subprocess
+    import sys
+    import types
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    source = subprocess.run(
+        ["git", "show", f"{commit}:src/jobslot_core/storage/postgres.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    name = "jobslot_core.storage._released_postgres"
+    module = types.ModuleType(name)
+    module.__package__ = "jobslot_core.storage"
+    sys.modules[name] = module
+    exec(compile(source, name, "exec"), module.__dict__)
+    return module.PostgresStore
+
+
+def test_a_process_of_the_previous_release_reads_the_events(store: PostgresStore) -> None:
+    """SCHEMA_VERSION stays 1 and the CHANGELOG says "no migration is needed", but events
+    numbered at commit are stored with a doc lacking `seq`: a process still running the
+    previous release on the same schema (a rolling upgrade, or a rollback) reads the outbox
+    and gets CorruptStore ("stored record does not decode")."""
+    with store.unit_of_work() as uow:
+        uow.lock([p.ADMIN_SCOPE])
+        uow.append_at_commit(p.EVENTS, lambda seq: model.Event(seq, "k", None, 1, {}))
+        uow.commit()
+    released = _released_store_class()(pg_support.dsn(), schema=store.schema, max_size=1)
+    try:
+        with released.unit_of_work(write=False) as uow:
+            assert uow.scan(p.EVENTS) == [model.Event(1, "k", None, 1, {})]
+    finally:
+        released.close()
