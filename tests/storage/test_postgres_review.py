@@ -343,6 +343,8 @@ def test_a_process_of_the_previous_release_reads_the_events(store: PostgresStore
         uow.lock([p.ADMIN_SCOPE])
         uow.append_at_commit(p.EVENTS, lambda seq: model.Event(seq, "k", None, 1, {}))
         uow.commit()
+    [(doc,)] = pg_support.execute(f'SELECT doc FROM "{store.schema}".events')
+    assert doc == '{"at_ms":1,"data":{},"kind":"k","seq":1,"wallet":null}'  # as `append` writes
     released = _released_store_class()(pg_support.dsn(), schema=store.schema, max_size=1)
     try:
         with released.unit_of_work(write=False) as uow:

@@ -231,22 +231,26 @@ def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
         f"{_q(c)} = EXCLUDED.{_q(c)}" for c in (*columns, "doc") if c not in table.key
     )
     insert = f"INSERT INTO {name} ({col_list}) VALUES ({marks})"
-    # A log's rows carry their seq in the column only when the store assigned it at commit:
-    # every read of a log returns the column beside the doc, and the column wins.
+    # Every read of a log returns the seq column beside the doc, and the column wins (rows
+    # numbered at commit by an earlier build of this adapter had no seq in their doc).
     doc = "doc, seq" if table.log else "doc"
     rest = [c for c in columns if c != "seq"]
     arrays = ", ".join(
-        [*(f"%b::{_column_type(table, c).split()[0]}[]" for c in rest), "%b::text[]"]
+        [*(f"%b::{_column_type(table, c).split()[0]}[]" for c in rest), "%b::text[], %b::text[]"]
     )
     # Advance the tail and insert the records numbered after it, in one statement (sent with
     # COMMIT): the tail's row lock is held from here to the end of the commit, no longer. A
     # missing tail row makes the seq NULL, and the insert fails instead of losing records.
+    # Each doc comes in two halves, the fields sorted before and after `seq`, joined around
+    # the seq: the same text `append` stores, which any release of the adapter reads.
     append_late = (
-        f"WITH t AS (UPDATE {_q(schema)}.tails SET seq = seq + %s WHERE log = %s RETURNING seq)"
-        f" INSERT INTO {name} ({col_list})"
-        f" SELECT (SELECT seq FROM t) - %s + u.n, {', '.join(f'u.{_q(c)}' for c in (*rest, 'doc'))}"
+        f"WITH t AS (UPDATE {_q(schema)}.tails SET seq = seq + %s WHERE log = %s RETURNING seq),"
+        f" r AS (SELECT (SELECT seq FROM t) - %s + u.n AS seq, u.*"
         f" FROM unnest({arrays}) WITH ORDINALITY"
-        f" AS u({', '.join([*(_q(c) for c in rest), 'doc', 'n'])})"
+        f" AS u({', '.join([*(_q(c) for c in rest), 'pre', 'post', 'n'])}))"
+        f" INSERT INTO {name} ({col_list})"
+        f" SELECT r.seq, {', '.join(f'r.{_q(c)}' for c in rest)}"
+        f"{', ' if rest else ''}r.pre || '\"seq\":' || r.seq::text || r.post FROM r"
         if table.log
         else ""
     )
@@ -693,14 +697,19 @@ class _PostgresUnitOfWork:
             unstructure = store._unstructure[name]
             rest = [c for c in sql.columns if c != "seq"]
             columns: list[list[Any]] = [[] for _ in rest]
-            docs = []
+            pres: list[str] = []
+            posts: list[str] = []
             for record in records:
                 data = unstructure(record)
-                del data["seq"]  # the column holds it
                 for values, c in zip(columns, rest, strict=True):
                     values.append(data[c])
-                docs.append(store._encode(data))
-            statements.append((sql.append_late, (len(docs), name, len(docs), *columns, docs)))
+                # The doc's text but for `"seq":N`, which the server puts between the halves.
+                before = store._encode({k: v for k, v in data.items() if k < "seq"})
+                after = store._encode({k: v for k, v in data.items() if k > "seq"})
+                pres.append(before[:-1] + ("," if len(before) > 2 else ""))
+                posts.append(("," + after[1:]) if len(after) > 2 else "}")
+            n = len(pres)
+            statements.append((sql.append_late, (n, name, n, *columns, pres, posts)))
         self._at_commit = {}
         return statements
 
