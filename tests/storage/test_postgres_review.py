@@ -351,3 +351,17 @@ def test_a_process_of_the_previous_release_reads_the_events(store: PostgresStore
             assert uow.scan(p.EVENTS) == [model.Event(1, "k", None, 1, {})]
     finally:
         released.close()
+
+
+def test_a_unit_of_work_of_many_writes_commits(both: Store) -> None:
+    """Batching gathers one table's queued rows into one statement's VALUES, with no bound:
+    22,000 puts (3 parameters a row) pass PostgreSQL's 65,535 bind parameters a statement,
+    and the commit fails ("number of parameters must be between 0 and 65535"), where each
+    put was its own statement before (and MemoryStore takes any number)."""
+    with both.unit_of_work() as uow:
+        uow.lock([p.wallet_scope("w")])
+        for n in range(22_000):
+            uow.put(p.MEKS, model.Mek(f"m{n:05d}", "w", n))
+        uow.commit()
+    with both.unit_of_work(write=False) as uow:
+        assert len(uow.find(p.MEKS, wallet="w")) == 22_000
