@@ -300,6 +300,9 @@ _RowWrite = tuple[str, str, tuple[Any, ...], tuple[Any, ...]]
 
 _INT64 = (-(2**63), 2**63 - 1)
 
+_MAX_PARAMS = 65_535
+"""Bind parameters one statement may carry (the protocol's limit): a batch starts another."""
+
 
 def _fits(kind: type | None, value: Any) -> bool:
     """`value` can be sent for a column of `kind` without the server refusing it (a refusal
@@ -994,9 +997,16 @@ class PostgresStore:
             touched.clear()
             kinds.clear()
 
+        params = 0
         for kind, name, key, row in writes:
-            if (name, key) in touched or kinds.get(name, kind) != kind:
+            if (
+                (name, key) in touched
+                or kinds.get(name, kind) != kind
+                or params + len(row) > _MAX_PARAMS
+            ):
                 emit()
+                params = 0
+            params += len(row)
             groups.setdefault((kind, name), []).append(row)
             touched.add((name, key))
             kinds[name] = kind
