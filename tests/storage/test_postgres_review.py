@@ -365,3 +365,18 @@ def test_a_unit_of_work_of_many_writes_commits(both: Store) -> None:
         uow.commit()
     with both.unit_of_work(write=False) as uow:
         assert len(uow.find(p.MEKS, wallet="w")) == 22_000
+
+
+def test_a_long_prefetch_does_not_fail_the_lock(both: Store) -> None:
+    """`prefetch` is a hint with no bound on its reads; PostgreSQL sends them all in one
+    UNION ALL statement, and 10,000 of them exceed the server's stack depth (54001: "stack
+    depth limit exceeded", 40,000 exceed the bind parameters): the lock fails."""
+    with both.unit_of_work() as uow:
+        uow.put(p.SLOTS, model.JobSlot("w", 7, 1))
+        uow.commit()
+    with both.unit_of_work() as uow:
+        uow.prefetch([Read.get(p.SLOTS, "w", n) for n in range(10_000)])
+        uow.lock([p.wallet_scope("w")])
+        assert uow.get(p.SLOTS, ("w", 7)) == model.JobSlot("w", 7, 1)
+        assert uow.get(p.SLOTS, ("w", 9_999)) is None
+        uow.commit()
