@@ -300,6 +300,9 @@ _RowWrite = tuple[str, str, tuple[Any, ...], tuple[Any, ...]]
 
 _INT64 = (-(2**63), 2**63 - 1)
 
+_MAX_AHEAD = 256
+"""Reads `prefetch` sends ahead in one statement; further ones are left to the caller."""
+
 _MAX_PARAMS = 65_535
 """Bind parameters one statement may carry (the protocol's limit): a batch starts another."""
 
@@ -546,6 +549,8 @@ class _PostgresUnitOfWork:
         """Send these reads after the next statement (the lock), in its round trip. A read the
         server could refuse (a value that does not fit its column) is left to the caller."""
         for read in reads:
+            if len(self._ahead) >= _MAX_AHEAD:
+                return  # one UNION ALL of thousands of branches exceeds the server's stack
             ahead = self._ahead_read(read)
             if ahead is not None:
                 self._ahead.append(ahead)
