@@ -231,22 +231,26 @@ def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
         f"{_q(c)} = EXCLUDED.{_q(c)}" for c in (*columns, "doc") if c not in table.key
     )
     insert = f"INSERT INTO {name} ({col_list}) VALUES ({marks})"
-    # A log's rows carry their seq in the column only when the store assigned it at commit:
-    # every read of a log returns the column beside the doc, and the column wins.
+    # Every read of a log returns the seq column beside the doc, and the column wins (rows
+    # numbered at commit by an earlier build of this adapter had no seq in their doc).
     doc = "doc, seq" if table.log else "doc"
     rest = [c for c in columns if c != "seq"]
     arrays = ", ".join(
-        [*(f"%b::{_column_type(table, c).split()[0]}[]" for c in rest), "%b::text[]"]
+        [*(f"%b::{_column_type(table, c).split()[0]}[]" for c in rest), "%b::text[], %b::text[]"]
     )
     # Advance the tail and insert the records numbered after it, in one statement (sent with
     # COMMIT): the tail's row lock is held from here to the end of the commit, no longer. A
     # missing tail row makes the seq NULL, and the insert fails instead of losing records.
+    # Each doc comes in two halves, the fields sorted before and after `seq`, joined around
+    # the seq: the same text `append` stores, which any release of the adapter reads.
     append_late = (
-        f"WITH t AS (UPDATE {_q(schema)}.tails SET seq = seq + %s WHERE log = %s RETURNING seq)"
-        f" INSERT INTO {name} ({col_list})"
-        f" SELECT (SELECT seq FROM t) - %s + u.n, {', '.join(f'u.{_q(c)}' for c in (*rest, 'doc'))}"
+        f"WITH t AS (UPDATE {_q(schema)}.tails SET seq = seq + %s WHERE log = %s RETURNING seq),"
+        f" r AS (SELECT (SELECT seq FROM t) - %s + u.n AS seq, u.*"
         f" FROM unnest({arrays}) WITH ORDINALITY"
-        f" AS u({', '.join([*(_q(c) for c in rest), 'doc', 'n'])})"
+        f" AS u({', '.join([*(_q(c) for c in rest), 'pre', 'post', 'n'])}))"
+        f" INSERT INTO {name} ({col_list})"
+        f" SELECT r.seq, {', '.join(f'r.{_q(c)}' for c in rest)}"
+        f"{', ' if rest else ''}r.pre || '\"seq\":' || r.seq::text || r.post FROM r"
         if table.log
         else ""
     )
@@ -296,6 +300,12 @@ _RowWrite = tuple[str, str, tuple[Any, ...], tuple[Any, ...]]
 
 _INT64 = (-(2**63), 2**63 - 1)
 
+_MAX_AHEAD = 256
+"""Reads `prefetch` sends ahead in one statement; further ones are left to the caller."""
+
+_MAX_PARAMS = 65_535
+"""Bind parameters one statement may carry (the protocol's limit): a batch starts another."""
+
 
 def _fits(kind: type | None, value: Any) -> bool:
     """`value` can be sent for a column of `kind` without the server refusing it (a refusal
@@ -312,6 +322,11 @@ def _fits(kind: type | None, value: Any) -> bool:
         except UnicodeEncodeError:
             return False
     return True
+
+
+def _renumber(record: Any) -> Callable[[int], Any]:
+    """A builder giving `record` with another seq (a log record built ahead of its seq)."""
+    return lambda seq: attrs.evolve(record, seq=seq)
 
 
 class _Known:
@@ -351,12 +366,15 @@ class _Known:
         return None if rows is None else [rows[k] for k in sorted(rows)]
 
     def scan(self, request: _Request) -> list[Any] | None:
-        return self.scans.get(request)
+        found = self.scans.get(request)
+        return None if found is None else list(found)  # the caller's own list, as a read's
 
     def wrote(self, table: Table[Any], key: _Key, record: Any) -> None:
         """This unit of work put `record` (None: deleted) under `key`."""
         name = table.name
         self.gets[(name, key)] = record
+        if table.log:  # a log written by key: what was scanned of it is no longer the answer
+            self.scans = {k: v for k, v in self.scans.items() if k[1] != name}
         for (found_in, where), rows in self.finds.items():
             if found_in == name:
                 if record is not None and all(getattr(record, f) == v for f, v in where):
@@ -389,7 +407,7 @@ class _PostgresUnitOfWork:
         self._late_inserts = 0
         # Records of `append_at_commit`, per log, numbered while committing (or, once the tails
         # are held for an `append`, right then, so the log keeps the call order).
-        self._at_commit: dict[str, tuple[Table[Any], list[Callable[[int], Any]]]] = {}
+        self._at_commit: dict[str, tuple[Table[Any], list[Any]]] = {}
         self._queue: list[_Statement] = list(store._begin_write if write else store._begin_read)
         self._writes: list[_RowWrite] = []  # sent after `_queue`, batched (`_batch`)
         # `prefetch`: reads sent after the next statement, in its pipeline, and their rows by
@@ -514,10 +532,13 @@ class _PostgresUnitOfWork:
             self._scopes.update(names)
             return
         nowait = " NOWAIT"
+        ahead = list(self._ahead)
         rows = self._send(store._lock_scopes + nowait, (names, names), "lock").fetchall()
         if len(rows) < len(names):
             # A scope row that another transaction inserted and committed while this statement
-            # ran is outside its snapshot; the next statement sees (and locks) it.
+            # ran is outside its snapshot; the next statement sees (and locks) it. The reads
+            # sent ahead ran before that scope was held: send them again, after it.
+            self._ahead = ahead + self._ahead
             rows = self._send(store._lock_again + nowait, (names,), "lock").fetchall()
         if len(rows) < len(names):
             self.rollback()
@@ -528,6 +549,8 @@ class _PostgresUnitOfWork:
         """Send these reads after the next statement (the lock), in its round trip. A read the
         server could refuse (a value that does not fit its column) is left to the caller."""
         for read in reads:
+            if len(self._ahead) >= _MAX_AHEAD:
+                return  # one UNION ALL of thousands of branches exceeds the server's stack
             ahead = self._ahead_read(read)
             if ahead is not None:
                 self._ahead.append(ahead)
@@ -565,6 +588,8 @@ class _PostgresUnitOfWork:
             return ("find", name, read.where), self._after_select(table, query), params
         if not table.log or not all(_fits(int, v) for v in (read.after, read.limit or 0)):
             return None
+        if read.limit is not None and read.limit < 0:
+            return None  # LIMIT -1 is refused by the server
         query, params = self._query(table, dict(read.where), scan=True)
         request = ("scan", name, (read.after, read.limit, read.where))
         return request, self._after_select(table, query), [read.after, *params, read.limit]
@@ -592,8 +617,9 @@ class _PostgresUnitOfWork:
     def insert(self, table: Table[R], record: R) -> None:
         row = self._row(table, record)
         sql = self._store._sql[table.name]
-        if self._next_seq is not None or self._at_commit:
-            # Behind a log append: travels with COMMIT; a duplicate fails the commit instead.
+        if self._next_seq is not None:
+            # Behind a log append (the tails are held): travels with COMMIT; a duplicate fails
+            # the commit instead. Records of `append_at_commit` hold nothing yet.
             self._queue_write("insert", table, table.key_of(record), row)
             self._late_inserts += 1
         else:
@@ -636,9 +662,9 @@ class _PostgresUnitOfWork:
             self._next_seq = {log: int(seq) + 1 for log, seq in rows}
             self._first_seq = dict(self._next_seq)
             at_commit, self._at_commit = self._at_commit, {}
-            for late_table, builds in at_commit.values():
-                for late in builds:
-                    self._append_now(late_table, late)
+            for late_table, records in at_commit.values():
+                for late in records:
+                    self._append_now(late_table, _renumber(late))
         return self._append_now(table, build)
 
     def _append_now(self, table: Table[R], build: Callable[[int], R]) -> R:
@@ -662,26 +688,36 @@ class _PostgresUnitOfWork:
             raise _closed_error()
         if not self._write:
             raise StorageError("unit_of_work", "read", "a read unit of work cannot write")
+        # Built now, as `append` would: what `build` reads may change before the commit.
+        record: Any = build(0)
+        if _renumber(record)(1) != build(1):
+            self.append(table, build)  # the seq is used beyond `seq`: number it now
+            return
         self._known.appended(table)
-        self._at_commit.setdefault(table.name, (table, []))[1].append(build)
+        self._at_commit.setdefault(table.name, (table, []))[1].append(record)
 
     def _late_appends(self) -> list[_Statement]:
         """One statement per log holding `append_at_commit` records: tail and rows at once."""
         statements: list[_Statement] = []
         store = self._store
-        for name, (_, builds) in sorted(self._at_commit.items()):
+        for name, (_, records) in sorted(self._at_commit.items()):
             sql = store._sql[name]
             unstructure = store._unstructure[name]
             rest = [c for c in sql.columns if c != "seq"]
             columns: list[list[Any]] = [[] for _ in rest]
-            docs = []
-            for build in builds:
-                data = unstructure(build(0))
-                del data["seq"]  # the column holds it
+            pres: list[str] = []
+            posts: list[str] = []
+            for record in records:
+                data = unstructure(record)
                 for values, c in zip(columns, rest, strict=True):
                     values.append(data[c])
-                docs.append(store._encode(data))
-            statements.append((sql.append_late, (len(docs), name, len(docs), *columns, docs)))
+                # The doc's text but for `"seq":N`, which the server puts between the halves.
+                before = store._encode({k: v for k, v in data.items() if k < "seq"})
+                after = store._encode({k: v for k, v in data.items() if k > "seq"})
+                pres.append(before[:-1] + ("," if len(before) > 2 else ""))
+                posts.append(("," + after[1:]) if len(after) > 2 else "}")
+            n = len(pres)
+            statements.append((sql.append_late, (n, name, n, *columns, pres, posts)))
         self._at_commit = {}
         return statements
 
@@ -969,9 +1005,16 @@ class PostgresStore:
             touched.clear()
             kinds.clear()
 
+        params = 0
         for kind, name, key, row in writes:
-            if (name, key) in touched or kinds.get(name, kind) != kind:
+            if (
+                (name, key) in touched
+                or kinds.get(name, kind) != kind
+                or params + len(row) > _MAX_PARAMS
+            ):
                 emit()
+                params = 0
+            params += len(row)
             groups.setdefault((kind, name), []).append(row)
             touched.add((name, key))
             kinds[name] = kind
