@@ -257,7 +257,7 @@ class IsolationBehaviours:
                                 # Both ways of appending, mixed: the store may number records
                                 # of `append_at_commit` while committing.
                                 add = uow.append if (n + r + i) % 2 else uow.append_at_commit
-                                add(p.EVENTS, _event("Tail", f"wallet-{n}"))
+                                add(p.EVENTS, _tail_event(f"wallet-{n}"))
                             uow.commit()
 
                     retrying(once)
@@ -343,6 +343,12 @@ class IsolationBehaviours:
         assert isinstance(caught.value, JobSlotError)
         with store.unit_of_work(write=False) as uow:
             assert uow.get(p.MEKS, ("mek-broken",)) is None
+
+
+def _tail_event(wallet: str) -> Any:
+    """An event whose seq is only its `seq` (as the service's are: a store may number it while
+    committing)."""
+    return lambda seq: model.Event(seq, "Tail", wallet, 1_000, {"wallet": wallet})
 
 
 def _event(kind: str, wallet: str | None = "wallet-a") -> Any:
