@@ -25,7 +25,7 @@ from ..catalog import RARITIES, BuffRange, BuffType, Catalog
 from ..errors import InvalidArgument, InvalidCatalog, UnknownJob
 from .context import OFFER_DOMAIN, OfferContext, _lp, check_text
 from .distributions import BUCKET_BITS, CellSampler, cell_sampler
-from .stream import _UNPACK, WORD_TOP, OfferStream, _pad_cache, _pads, check_secret, to_uniform
+from .stream import _UNPACK, OfferStream, _pad_cache, _pads, check_secret, to_uniform
 from .versions import ENGINE_VERSION, ENGINE_VERSIONS
 
 __all__ = ["ENGINE_VERSION", "BuffChoice", "OfferDraft", "make_offer", "make_offers", "redraw"]
@@ -144,7 +144,6 @@ class _Plan:
         "n",
         "options",
         "picks",
-        "simple",
         "to_level",
         "triples",
     )
@@ -163,14 +162,31 @@ class _Plan:
         self.guarantee = rng.guarantee_one_common
         self.triples = n**3 if self.duplicates else n * (n - 1) * (n - 2)
         self.job_lp = _lp(job_key)
-        self.simple = self.triples <= _MAX_SINGLE_DRAW  # one uniform picks all three types
-        # For small lists, the options of every triple index (the decoding of `_pick`, cached).
-        self.picks: tuple[tuple[_Option, _Option, _Option], ...] | None = None
-        if self.triples <= _MAX_PICK_TABLE:
-            self.picks = tuple(
-                (self.options[i], self.options[j], self.options[k])
-                for i, j, k in (_decode(self, idx) for idx in range(self.triples))
-            )
+        # The three options every word of each 12-bit prefix picks as u0 (None where the prefix
+        # straddles a triple boundary, or the list is too long for prefixes to decide): a cache.
+        self.picks: tuple[tuple[_Option, _Option, _Option] | None, ...] = _pick_table(self)
+
+
+def _pick_table(plan: _Plan) -> tuple[tuple[_Option, _Option, _Option] | None, ...]:
+    """Per prefix of `BUCKET_BITS` bits of u0's word, the options its whole range of words picks.
+
+    ``floor(u * triples)`` is monotone in the word, so a prefix whose first and last words give
+    the same triple index gives it for every word in between; the index is decoded as `_pick`
+    does (wrapping at `triples`).
+    """
+    triples, options = plan.triples, plan.options
+    if triples > 1 << BUCKET_BITS:  # more triples than prefixes: nearly every prefix straddles
+        return (None,) * (1 << BUCKET_BITS)
+    out: list[tuple[_Option, _Option, _Option] | None] = []
+    for i in range(1 << BUCKET_BITS):
+        first = int(to_uniform(i << _SHIFT) * triples)
+        last = int(to_uniform(((i + 1) << _SHIFT) - 1) * triples)
+        if first == last:
+            a, b, c = _decode(plan, first)
+            out.append((options[a], options[b], options[c]))
+        else:
+            out.append(None)
+    return tuple(out)
 
 
 _PLAN_CACHE_SIZE = 16
@@ -241,9 +257,6 @@ def _check_args(args: Mapping[str, Any]) -> None:
     check_secret(args["secret"], legacy=version == 1)
 
 
-_MAX_PICK_TABLE = 4096
-
-
 def _decode(plan: _Plan, idx: int) -> tuple[int, int, int]:
     """The three list positions of triple index `idx` (docs/engine.md, step 1)."""
     n = plan.n
@@ -287,10 +300,12 @@ def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, 
 _INTS0 = struct.Struct(">QQQQ")
 OFFER_ID_DOMAIN = b"jobslot-offer-id\x00v2\x00"
 """Prefix hashed with stream block 0 into a version-2 offer id."""
+_ID_STATE = _sha256(OFFER_ID_DOMAIN)
+_TOPS = struct.Struct(">H6xH6xH6xH6x").unpack
+"""The top 16 bits of each of a block's four words (small ints, cheaper than whole words)."""
 _SHIFT = 64 - BUCKET_BITS
+_TOP_SHIFT = 16 - BUCKET_BITS  # a 16-bit top to a bucket index (BUCKET_BITS <= 16)
 _COMMON = RARITIES[0]
-_TO_UNIFORM = 2.0**-53
-_WT = WORD_TOP
 _lp_cache: dict[str, bytes] = {}
 """Cache of length-prefixed encodings of secret ids (few distinct values)."""
 
@@ -362,45 +377,25 @@ def make_offer(
     outer = pads[1].copy()
     outer.update(inner.digest())
     block = outer.digest()
-    w0, w1, w2, w3 = _UNPACK(block)  # block 0: uniforms u0..u3, as OfferStream gives
-    options = plan.options
-    if plan.simple and w0 < _WT and w1 < _WT and w2 < _WT and w3 < _WT:
-        # The common case, inlined: u0 picks the triple, u1..u3 draw the three values.
-        n = plan.n
-        idx = int(((w0 >> 11) + 0.5) * _TO_UNIFORM * plan.triples)
-        picks = plan.picks
-        if picks is not None:
-            oa, ob, oc = picks[idx % plan.triples]  # idx == triples wraps, as the decoding does
-        elif plan.duplicates:
-            oa, ob, oc = options[idx % n], options[idx // n % n], options[idx // (n * n) % n]
-        else:
-            i, idx = idx % n, idx // n
-            j, idx = idx % (n - 1), idx // (n - 1)
-            k = idx % (n - 2)
-            if j >= i:
-                j += 1
-            if i < j:
-                if k >= i:
-                    k += 1
-                if k >= j:
-                    k += 1
-            else:
-                if k >= j:
-                    k += 1
-                if k >= i:
-                    k += 1
-            oa, ob, oc = options[i], options[j], options[k]
-        ca = oa.fast[w1 >> _SHIFT] or oa.choice(oa.units_at(((w1 >> 11) + 0.5) * _TO_UNIFORM))
-        cb = ob.fast[w2 >> _SHIFT] or ob.choice(ob.units_at(((w2 >> 11) + 0.5) * _TO_UNIFORM))
-        cc = oc.fast[w3 >> _SHIFT] or oc.choice(oc.units_at(((w3 >> 11) + 0.5) * _TO_UNIFORM))
+    h0, h1, h2, h3 = _TOPS(block)
+    trio = plan.picks[h0 >> _TOP_SHIFT]
+    if trio is not None:
+        # The common case: u0's prefix decides the triple; each value's prefix usually decides
+        # its grid value (the option's bucket table), else the exact draw does.
+        oa, ob, oc = trio
+        ca = oa.fast[h1 >> _TOP_SHIFT] or oa.choice(oa.units_at(to_uniform(_UNPACK(block)[1])))
+        cb = ob.fast[h2 >> _TOP_SHIFT] or ob.choice(ob.units_at(to_uniform(_UNPACK(block)[2])))
+        cc = oc.fast[h3 >> _TOP_SHIFT] or oc.choice(oc.units_at(to_uniform(_UNPACK(block)[3])))
         if plan.guarantee and ca.rarity != _COMMON and cb.rarity != _COMMON and (
             cc.rarity != _COMMON
         ):
             stream = OfferStream._resume(pads, message[:-8], [], 1)
             cc = oc.choice(oc.sampler.draw_common_units(stream))
     else:
+        w0, w1, w2, w3 = _UNPACK(block)  # block 0: uniforms u0..u3, as OfferStream gives
         pending = [to_uniform(w3), to_uniform(w2), to_uniform(w1)]
         stream = OfferStream._resume(pads, message[:-8], pending, 1)
+        options = plan.options
         i, j, k = _pick(plan, to_uniform(w0), stream)
         oa, ob, oc = options[i], options[j], options[k]
         ua = oa.sampler.draw_units(stream)
@@ -412,7 +407,9 @@ def make_offer(
     if engine_version == 1:
         offer_id = "of_" + _sha256(message[:-8]).hexdigest()[:24]
     else:
-        offer_id = "of_" + _sha256(OFFER_ID_DOMAIN + block).hexdigest()[:24]
+        id_hash = _ID_STATE.copy()
+        id_hash.update(block)
+        offer_id = "of_" + id_hash.hexdigest()[:24]
     return _new_draft(  # type: ignore[no-any-return]
         offer_id,
         context,
