@@ -306,8 +306,8 @@ _TOPS = struct.Struct(">H6xH6xH6xH6x").unpack
 _SHIFT = 64 - BUCKET_BITS
 _TOP_SHIFT = 16 - BUCKET_BITS  # a 16-bit top to a bucket index (BUCKET_BITS <= 16)
 _COMMON = RARITIES[0]
-_lp_cache: dict[str, bytes] = {}
-"""Cache of length-prefixed encodings of secret ids (few distinct values)."""
+_heads: dict[str, bytes] = {}
+"""Cache of `_head` (few distinct secret ids)."""
 
 
 def make_offer(
@@ -352,26 +352,62 @@ def make_offer(
         plan = hot[1]
     else:
         plan = _plan(catalog, job_key, pit_stop_number, engine_version)
-    try:  # the three integers, then block counter 0: the first HMAC message's tail
-        ints0 = _INTS0.pack(prestige_sequence, pit_stop_number, reroll, 0)
-    except struct.error:  # an integer of 2**64 or more
-        _check_args(locals())
-        raise
     context = _new_context(secret_id, mek_id, job_key, prestige_sequence, pit_stop_number, reroll)
-    sid = _lp_cache.get(secret_id)
-    if sid is None:
-        check_text("secret_id", secret_id)
-        sid = OFFER_DOMAIN + _lp(secret_id)
-        if len(_lp_cache) >= 64:
-            _lp_cache.clear()
-        _lp_cache[secret_id] = sid
     try:
-        mek = mek_id.encode()
-    except UnicodeEncodeError:
+        return _offer(
+            plan,
+            _pad_cache.get(secret) or _pads(secret),
+            _heads.get(secret_id) or _head(secret_id),
+            mek_id,
+            prestige_sequence,
+            pit_stop_number,
+            reroll,
+            context,
+            engine_version,
+        )
+    except (struct.error, UnicodeEncodeError):  # an integer of 2**64 or more, a lone surrogate
         _check_args(locals())
         raise
-    message = b"".join((sid, len(mek).to_bytes(4, "big"), mek, plan.job_lp, ints0))
-    pads = _pad_cache.get(secret) or _pads(secret)
+
+
+def _head(secret_id: str) -> bytes:
+    """The context encoding's first part: the domain prefix and the length-prefixed secret id
+    (cached: few distinct secret ids)."""
+    check_text("secret_id", secret_id)
+    head = OFFER_DOMAIN + _lp(secret_id)
+    if len(_heads) >= 64:
+        _heads.clear()
+    _heads[secret_id] = head
+    return head
+
+
+def _offer(
+    plan: _Plan,
+    pads: tuple[Any, Any],
+    head: bytes,
+    mek_id: str,
+    prestige_sequence: int,
+    pit_stop_number: int,
+    reroll: int,
+    context: OfferContext,
+    engine_version: int,
+) -> OfferDraft:
+    """The offer of a validated context (make_offer and make_offers share it).
+
+    Raises struct.error for an integer of 2**64 or more and UnicodeEncodeError for a Mek id
+    with a lone surrogate: the callers turn them into InvalidArgument.
+    """
+    mek = mek_id.encode()
+    message = b"".join(
+        (
+            head,
+            len(mek).to_bytes(4, "big"),
+            mek,
+            plan.job_lp,
+            # the three integers, then block counter 0: the first HMAC message's tail
+            _INTS0.pack(prestige_sequence, pit_stop_number, reroll, 0),
+        )
+    )
     inner = pads[0].copy()
     inner.update(message)  # the context encoding, then counter 0
     outer = pads[1].copy()
@@ -428,30 +464,70 @@ def make_offers(
     engine_version: int = ENGINE_VERSION,
 ) -> tuple[OfferDraft, ...]:
     """The offers of many contexts under one secret, in order (for designers' batch runs):
-    each equals `make_offer` of its context.
+    each equals `make_offer` of its context, and holds that very context object.
 
     Raises:
         InvalidArgument: a context that is not an `OfferContext`, or what `make_offer` refuses.
         UnknownJob: a context's job is not in the catalog.
     """
-    out = []
+    out: list[OfferDraft] = []
+    append = out.append
+    pads = None
+    job_key, number, plan = None, None, None
     for i, ctx in enumerate(contexts):
         if type(ctx) is not OfferContext:
             raise InvalidArgument(f"contexts[{i}]", type(ctx).__name__, "must be an OfferContext")
-        out.append(
-            make_offer(
-                catalog,
-                secret=secret,
-                secret_id=ctx.secret_id,
-                mek_id=ctx.mek_id,
-                job_key=ctx.job_key,
-                prestige_sequence=ctx.prestige_sequence,
-                pit_stop_number=ctx.pit_stop_number,
-                reroll=ctx.reroll,
-                engine_version=engine_version,
-            )
+        secret_id, mek_id = ctx.secret_id, ctx.mek_id
+        prestige_sequence, pit_stop_number, reroll = (
+            ctx.prestige_sequence,
+            ctx.pit_stop_number,
+            ctx.reroll,
         )
+        if pads is None or not (
+            type(secret_id) is type(mek_id) is type(ctx.job_key) is str
+            and type(prestige_sequence) is type(pit_stop_number) is type(reroll) is int
+            and secret_id
+            and mek_id
+            and ctx.job_key
+            and prestige_sequence >= 0
+            and pit_stop_number > 0
+            and reroll >= 0
+        ):
+            _check_args(_arguments(ctx, secret, engine_version))
+            if pads is None:  # the secret is checked with the first context, as make_offer would
+                secret = bytes(secret)
+                pads = _pads(secret)
+        if ctx.job_key != job_key or pit_stop_number != number:
+            job_key, number = ctx.job_key, pit_stop_number
+            plan = _plan(catalog, job_key, number, engine_version)
+        assert plan is not None
+        try:
+            append(
+                _offer(
+                    plan,
+                    pads,
+                    _heads.get(secret_id) or _head(secret_id),
+                    mek_id,
+                    prestige_sequence,
+                    pit_stop_number,
+                    reroll,
+                    ctx,
+                    engine_version,
+                )
+            )
+        except (struct.error, UnicodeEncodeError):
+            _check_args(_arguments(ctx, secret, engine_version))
+            raise
     return tuple(out)
+
+
+def _arguments(ctx: OfferContext, secret: Any, engine_version: Any) -> dict[str, Any]:
+    """make_offer's arguments for one context of a batch, for `_check_args`."""
+    return {
+        "secret": secret,
+        "engine_version": engine_version,
+        **{f.name: getattr(ctx, f.name) for f in attrs.fields(OfferContext)},
+    }
 
 
 def redraw(catalog: Catalog, offer: Any, secret: bytes) -> OfferDraft:
