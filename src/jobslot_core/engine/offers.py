@@ -62,39 +62,25 @@ class OfferDraft:
     to_level: int
 
 
-def _fast_new(cls: type[Any]) -> Callable[..., Any]:
-    """A positional constructor of a frozen slotted attrs class that sets the slots directly.
+def _slot_setters(cls: type[Any]) -> tuple[Callable[[Any, Any], None], ...]:
+    """Each field's slot setter of a frozen slotted attrs class, in field order.
 
-    Same result as ``cls(*args)`` with every field passed (equal, hashable, frozen) for classes
-    without converters, validators or post-init hooks, which is checked here; it skips the
-    generated ``__init__``'s per-field frozen-setattr calls on the offer hot path.
+    Setting every slot of ``object.__new__(cls)`` with them gives what ``cls(*values)`` gives
+    (equal, hashable, frozen) for classes without converters, validators or post-init hooks,
+    which is checked here; the offer hot path does that inline, skipping the generated
+    ``__init__``'s frozen-setattr calls and a Python frame.
     """
     fields = attrs.fields(cls)
     if any(f.converter or f.validator or not f.init for f in fields) or hasattr(
         cls, "__attrs_post_init__"
     ):
-        return cls
-    setters = tuple(getattr(cls, f.name).__set__ for f in fields)
-    new = object.__new__
-    if len(setters) == 6:
-        s0, s1, s2, s3, s4, s5 = setters
-
-        def make6(a: Any, b: Any, c: Any, d: Any, e: Any, f: Any) -> Any:
-            obj = new(cls)
-            s0(obj, a)
-            s1(obj, b)
-            s2(obj, c)
-            s3(obj, d)
-            s4(obj, e)
-            s5(obj, f)
-            return obj
-
-        return make6
-    return cls
+        raise TypeError(f"{cls.__name__} needs its __init__")  # pragma: no cover
+    return tuple(getattr(cls, f.name).__set__ for f in fields)
 
 
-_new_context = _fast_new(OfferContext)
-_new_draft = _fast_new(OfferDraft)
+_new = object.__new__
+_CONTEXT_SETTERS = _slot_setters(OfferContext)
+_DRAFT_SETTERS = _slot_setters(OfferDraft)
 
 
 class _Option:
@@ -306,6 +292,8 @@ _TOPS = struct.Struct(">H6xH6xH6xH6x").unpack
 _SHIFT = 64 - BUCKET_BITS
 _TOP_SHIFT = 16 - BUCKET_BITS  # a 16-bit top to a bucket index (BUCKET_BITS <= 16)
 _COMMON = RARITIES[0]
+_LENGTHS = tuple(n.to_bytes(4, "big") for n in range(1024))
+"""4-byte big-endian lengths of short Mek ids, ready made."""
 _heads: dict[str, bytes] = {}
 """Cache of `_head` (few distinct secret ids)."""
 
@@ -352,7 +340,15 @@ def make_offer(
         plan = hot[1]
     else:
         plan = _plan(catalog, job_key, pit_stop_number, engine_version)
-    context = _new_context(secret_id, mek_id, job_key, prestige_sequence, pit_stop_number, reroll)
+    # OfferContext(secret_id, mek_id, job_key, prestige_sequence, pit_stop_number, reroll)
+    context = _new(OfferContext)
+    s0, s1, s2, s3, s4, s5 = _CONTEXT_SETTERS
+    s0(context, secret_id)
+    s1(context, mek_id)
+    s2(context, job_key)
+    s3(context, prestige_sequence)
+    s4(context, pit_stop_number)
+    s5(context, reroll)
     try:
         return _offer(
             plan,
@@ -401,7 +397,7 @@ def _offer(
     message = b"".join(
         (
             head,
-            len(mek).to_bytes(4, "big"),
+            _LENGTHS[len(mek)] if len(mek) < 1024 else len(mek).to_bytes(4, "big"),
             mek,
             plan.job_lp,
             # the three integers, then block counter 0: the first HMAC message's tail
@@ -446,14 +442,16 @@ def _offer(
         id_hash = _ID_STATE.copy()
         id_hash.update(block)
         offer_id = "of_" + id_hash.hexdigest()[:24]
-    return _new_draft(  # type: ignore[no-any-return]
-        offer_id,
-        context,
-        (ca, cb, cc),
-        engine_version,
-        plan.from_level,
-        plan.to_level,
-    )
+    # OfferDraft(offer_id, context, choices, engine_version, from_level, to_level)
+    draft = _new(OfferDraft)
+    s0, s1, s2, s3, s4, s5 = _DRAFT_SETTERS
+    s0(draft, offer_id)
+    s1(draft, context)
+    s2(draft, (ca, cb, cc))
+    s3(draft, engine_version)
+    s4(draft, plan.from_level)
+    s5(draft, plan.to_level)
+    return draft
 
 
 def make_offers(
