@@ -295,6 +295,7 @@ def test_buff_types_are_picked_uniformly() -> None:
         ({"job_key": "\udc80"}, InvalidArgument, "job_key"),
         ({"engine_version": 3}, InvalidArgument, "engine_version"),
         ({"engine_version": True}, InvalidArgument, "engine_version"),
+        ({"engine_version": 2.0}, InvalidArgument, "engine_version"),
     ],
 )
 def test_bad_arguments_raise_typed_errors(

@@ -25,7 +25,7 @@ from ..catalog import RARITIES, BuffRange, BuffType, Catalog
 from ..errors import InvalidArgument, InvalidCatalog, UnknownJob
 from .context import OFFER_DOMAIN, OfferContext, _lp, check_text
 from .distributions import BUCKET_BITS, CellSampler, cell_sampler
-from .stream import _UNPACK, OfferStream, _pad_cache, _pads, check_secret, to_uniform
+from .stream import _UNPACK, OfferStream, _pads, check_secret, to_uniform
 from .versions import ENGINE_VERSION, ENGINE_VERSIONS
 
 __all__ = ["ENGINE_VERSION", "BuffChoice", "OfferDraft", "make_offer", "make_offers", "redraw"]
@@ -179,8 +179,11 @@ _PLAN_CACHE_SIZE = 16
 _plans_lock = threading.Lock()
 _plans: dict[int, tuple[Catalog, dict[tuple[str, int, int], _Plan]]] = {}
 """Cache: id(catalog) -> (the catalog itself, kept alive so the id stays unique; its plans)."""
-_hot: dict[tuple[int, str, int, int], tuple[Catalog, _Plan]] = {}
-"""The same plans under one flat key, for make_offer's single lookup (catalogs kept alive)."""
+_HotKey = tuple[int, str, int, int, str, bytes]
+_hot: dict[_HotKey, tuple[Catalog, _Plan, tuple[Any, Any], bytes]] = {}
+"""make_offer's single lookup: (id(catalog), job key, pit stop, version, secret id, secret) ->
+(the catalog, kept alive so that its id stays unique; its plan; the secret's HMAC pads; the
+encoding's head)."""
 
 
 def _plan(catalog: Catalog, job_key: str, number: int, version: int) -> _Plan:
@@ -203,10 +206,19 @@ def _plan(catalog: Catalog, job_key: str, number: int, version: int) -> _Plan:
         check_text("job_key", job_key)
         _check_pit_stop(catalog, job_key, number)
         plan = plans[(job_key, number, version)] = _Plan(catalog, job_key, number, version)
+    return plan
+
+
+def _warm(
+    catalog: Catalog, secret: bytes, secret_id: str, job_key: str, number: int, version: int
+) -> tuple[Catalog, _Plan, tuple[Any, Any], bytes]:
+    """make_offer's `_hot` entry for these arguments, made and stored (checks the job, the pit
+    stop and the secret id's text, in that order, on the way)."""
+    entry = (catalog, _plan(catalog, job_key, number, version), _pads(secret), _head(secret_id))
     if len(_hot) >= 1024:
         _hot.clear()
-    _hot[(id(catalog), job_key, number, version)] = (catalog, plan)
-    return plan
+    _hot[(id(catalog), job_key, number, version, secret_id, secret)] = entry
+    return entry
 
 
 def _check_pit_stop(catalog: Catalog, job_key: str, number: int) -> None:
@@ -322,6 +334,7 @@ def make_offer(
     """
     if not (
         engine_version == 2
+        and type(engine_version) is int
         and type(secret) is bytes
         and len(secret) >= 16
         and type(secret_id) is type(mek_id) is type(job_key) is str
@@ -335,11 +348,10 @@ def make_offer(
     ):
         _check_args(locals())
         secret = bytes(secret)
-    hot = _hot.get((id(catalog), job_key, pit_stop_number, engine_version))
-    if hot is not None and hot[0] is catalog:
-        plan = hot[1]
-    else:
-        plan = _plan(catalog, job_key, pit_stop_number, engine_version)
+    hot = _hot.get((id(catalog), job_key, pit_stop_number, engine_version, secret_id, secret))
+    if hot is None:
+        hot = _warm(catalog, secret, secret_id, job_key, pit_stop_number, engine_version)
+    _, plan, pads, head = hot
     # OfferContext(secret_id, mek_id, job_key, prestige_sequence, pit_stop_number, reroll)
     context = _new(OfferContext)
     s0, s1, s2, s3, s4, s5 = _CONTEXT_SETTERS
@@ -352,8 +364,8 @@ def make_offer(
     try:
         return _offer(
             plan,
-            _pad_cache.get(secret) or _pads(secret),
-            _heads.get(secret_id) or _head(secret_id),
+            pads,
+            head,
             mek_id,
             prestige_sequence,
             pit_stop_number,
