@@ -484,6 +484,7 @@ def make_offers(
     append = out.append
     pads = None
     job_key, number, plan = None, None, None
+    last_id, head = None, b""
     for i, ctx in enumerate(contexts):
         if type(ctx) is not OfferContext:
             raise InvalidArgument(f"contexts[{i}]", type(ctx).__name__, "must be an OfferContext")
@@ -507,6 +508,8 @@ def make_offers(
             if pads is None:  # the secret is checked with the first context, as make_offer would
                 secret = bytes(secret)
                 pads = _pads(secret)
+        if secret_id is not last_id:
+            last_id, head = secret_id, _heads.get(secret_id) or _head(secret_id)
         if ctx.job_key != job_key or pit_stop_number != number:
             job_key, number = ctx.job_key, pit_stop_number
             plan = _plan(catalog, job_key, number, engine_version)
@@ -516,7 +519,7 @@ def make_offers(
                 _offer(
                     plan,
                     pads,
-                    _heads.get(secret_id) or _head(secret_id),
+                    head,
                     mek_id,
                     prestige_sequence,
                     pit_stop_number,
