@@ -508,11 +508,11 @@ def make_offers(
             if pads is None:  # the secret is checked with the first context, as make_offer would
                 secret = bytes(secret)
                 pads = _pads(secret)
-        if secret_id is not last_id:
-            last_id, head = secret_id, _heads.get(secret_id) or _head(secret_id)
         if ctx.job_key != job_key or pit_stop_number != number:
             job_key, number = ctx.job_key, pit_stop_number
             plan = _plan(catalog, job_key, number, engine_version)
+        if secret_id is not last_id:  # after the plan: make_offer's order of checks
+            last_id, head = secret_id, _heads.get(secret_id) or _head(secret_id)
         assert plan is not None
         try:
             append(
