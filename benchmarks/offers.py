@@ -5,8 +5,9 @@ Run: ``python benchmarks/offers.py`` (``--quick`` for a smoke run). Prints offer
 clamp, round; rejection of duplicate buff types; grid lookup by (buffKey, tier) then a scan of
 level ranges; calculateRarity), both on the same catalog in the same run, and their ratio; checks
 that every offer's choices equal a plain reference computation of docs/engine.md (no tables);
-times the batch `make_offers`; and times `simulate` against the per-draw loop it replaced (the
-baseline, kept below), checking that the reports are identical.
+times the batch `make_offers` (and `make_offer` keeping its offers alive as the batch does, which
+costs garbage-collector passes over them); and times `simulate` against the per-draw loop it
+replaced (the baseline, kept below), checking that the reports are identical.
 """
 
 from __future__ import annotations
@@ -294,12 +295,20 @@ def main(n: int = 50_000, sim_n: int = 1_000_000, repeats: int = 7) -> None:
     def batch(count: int) -> None:
         make_offers(catalog, contexts[:count], secret=secret)
 
-    ours_rate, seed_rate, batch_rate = _rates([ours, seed, batch], n, repeats)
+    def ours_kept(count: int) -> None:  # like `ours`, keeping the offers alive as a batch does
+        kept = []
+        for i in range(count):
+            kept.append(make_offer(catalog, secret=secret, secret_id="s1", mek_id=meks[i],
+                                   job_key=job_key, prestige_sequence=0, pit_stop_number=number))
+
+    ours_rate, seed_rate, batch_rate, kept_rate = _rates([ours, seed, batch, ours_kept], n,
+                                                         repeats)
     print(f"catalog: {source}; job {job_key!r}, pit stop {number}; python {sys.version.split()[0]}")
     print(f"make_offer        : {ours_rate:>12,.0f} offers/s")
     print(f"seed port         : {seed_rate:>12,.0f} offers/s")
     print(f"ratio ours/seed   : {ours_rate / seed_rate:>12.2f}")
     print(f"make_offers batch : {batch_rate:>12,.0f} offers/s")
+    print(f"make_offer kept   : {kept_rate:>12,.0f} offers/s (offers kept alive, as a batch's)")
     same = sum(
         [(c.buff_key, round(c.value * 10 ** catalog.buff_types[c.buff_key].precision))
          for c in offer.choices] == reference_choices(catalog, secret, ctx)

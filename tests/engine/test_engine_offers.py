@@ -295,6 +295,7 @@ def test_buff_types_are_picked_uniformly() -> None:
         ({"job_key": "\udc80"}, InvalidArgument, "job_key"),
         ({"engine_version": 3}, InvalidArgument, "engine_version"),
         ({"engine_version": True}, InvalidArgument, "engine_version"),
+        ({"engine_version": 2.0}, InvalidArgument, "engine_version"),
     ],
 )
 def test_bad_arguments_raise_typed_errors(
@@ -429,17 +430,24 @@ def test_midpoint_table_equals_direct_inverse_cdf(cell: BuffRange) -> None:
             assert tabled(u) == direct(u), u
 
 
-def test_fast_constructors_equal_attrs_constructors() -> None:
-    from jobslot_core.engine.offers import _new_context, _new_draft
+def test_offers_built_slot_by_slot_equal_attrs_constructors() -> None:
+    from jobslot_core.engine import make_offers
 
-    ctx = _new_context("a", "b", "c", 1, 2, 3)
-    assert ctx == OfferContext("a", "b", "c", 1, 2, 3)
-    assert hash(ctx) == hash(OfferContext("a", "b", "c", 1, 2, 3))
-    assert type(ctx) is OfferContext
+    args = {"secret_id": "a", "mek_id": "b", "job_key": "janitor", "prestige_sequence": 1,
+            "pit_stop_number": 2, "reroll": 3}
+    offer = make_offer(CATALOGS["default"], secret=b"slot secret 0123456", **args)
+    ctx = OfferContext(**args)  # type: ignore[arg-type]
+    assert type(offer.context) is OfferContext and type(offer) is OfferDraft
+    assert offer.context == ctx and hash(offer.context) == hash(ctx)
+    built = OfferDraft(offer.offer_id, ctx, offer.choices, offer.engine_version,
+                       offer.from_level, offer.to_level)
+    assert offer == built and hash(offer) == hash(built)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        ctx.mek_id = "x"  # type: ignore[misc]
-    draft = _new_draft("of_x", ctx, (), 1, 2, 3)
-    assert draft == OfferDraft("of_x", ctx, (), 1, 2, 3)
+        offer.context.mek_id = "x"  # type: ignore[misc]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        offer.offer_id = "x"  # type: ignore[misc]
+    (batched,) = make_offers(CATALOGS["default"], [ctx], secret=b"slot secret 0123456")
+    assert batched == offer and batched.context is ctx
 
 
 def test_an_equal_catalog_loaded_again_shares_its_plans() -> None:

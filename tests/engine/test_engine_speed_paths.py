@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 from engine_catalogs import catalogs
 
@@ -32,6 +33,27 @@ def test_bucket_tables_agree_with_the_draw_at_every_bucket_edge(name: str) -> No
                     assert sampler.units_at(to_uniform(w)) == k
 
 
+@pytest.mark.parametrize("name", sorted(catalogs()))
+def test_pick_tables_agree_with_the_exact_pick_at_every_prefix_edge(name: str) -> None:
+    from jobslot_core.engine.offers import _pick, _plan
+
+    catalog = catalogs()[name]
+    shift = 64 - BUCKET_BITS
+    for job_key, job in catalog.job_types.items():
+        for number in range(1, len(job.pit_stops) + 1):
+            plan = _plan(catalog, job_key, number, 2)
+            assert len(plan.picks) == 1 << BUCKET_BITS
+            if plan.triples <= 1 << BUCKET_BITS:  # each triple boundary spoils one prefix at most
+                decided = sum(trio is not None for trio in plan.picks)
+                assert decided >= (1 << BUCKET_BITS) - plan.triples
+            for i, trio in enumerate(plan.picks):
+                if trio is None:
+                    continue
+                for w in (i << shift, (i << shift) + (1 << (shift - 1)), ((i + 1) << shift) - 1):
+                    a, b, c = _pick(plan, to_uniform(w), None)
+                    assert trio == (plan.options[a], plan.options[b], plan.options[c])
+
+
 def test_make_offers_equals_make_offer_one_by_one() -> None:
     catalog = catalogs()["guarantee"]
     contexts = [OfferContext("s1", f"m{i}", "janitor", i % 3, 1 + i % 3, i % 2) for i in range(300)]
@@ -47,6 +69,30 @@ def test_make_offers_equals_make_offer_one_by_one() -> None:
     with pytest.raises(InvalidArgument) as caught:
         make_offers(catalog, [contexts[0], ("s1", "m")], secret=SECRET)  # type: ignore[list-item]
     assert caught.value.field == "contexts[1]"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"job_key": "nope", "secret_id": "\udc80"},  # the job is checked first, as one by one
+        {"mek_id": "a\ud800"},
+        {"prestige_sequence": 2**64},
+        {"reroll": True},
+        {"pit_stop_number": 9},
+    ],
+)
+def test_make_offers_refuses_what_make_offer_refuses(bad: dict[str, object]) -> None:
+    catalog = catalogs()["default"]
+    good = OfferContext("s1", "m", "janitor", 0, 1, 0)
+    args = dict(attrs.asdict(good), **bad)
+    with pytest.raises(Exception) as one:
+        make_offer(catalog, secret=SECRET, **args)  # type: ignore[arg-type]
+    with pytest.raises(type(one.value)) as batch:
+        make_offers(catalog, [good, OfferContext(**args)], secret=SECRET)  # type: ignore[arg-type]
+    assert str(batch.value) == str(one.value)
+    with pytest.raises(InvalidArgument):  # the secret, checked with the first context
+        make_offers(catalog, [good], secret=b"short")
+    assert make_offers(catalog, [], secret=b"short") == ()
 
 
 def test_the_offer_benchmark_runs_and_its_fast_paths_match_their_references() -> None:

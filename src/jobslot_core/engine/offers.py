@@ -25,7 +25,7 @@ from ..catalog import RARITIES, BuffRange, BuffType, Catalog
 from ..errors import InvalidArgument, InvalidCatalog, UnknownJob
 from .context import OFFER_DOMAIN, OfferContext, _lp, check_text
 from .distributions import BUCKET_BITS, CellSampler, cell_sampler
-from .stream import _UNPACK, WORD_TOP, OfferStream, _pad_cache, _pads, check_secret, to_uniform
+from .stream import _UNPACK, OfferStream, _pads, check_secret, to_uniform
 from .versions import ENGINE_VERSION, ENGINE_VERSIONS
 
 __all__ = ["ENGINE_VERSION", "BuffChoice", "OfferDraft", "make_offer", "make_offers", "redraw"]
@@ -62,39 +62,25 @@ class OfferDraft:
     to_level: int
 
 
-def _fast_new(cls: type[Any]) -> Callable[..., Any]:
-    """A positional constructor of a frozen slotted attrs class that sets the slots directly.
+def _slot_setters(cls: type[Any]) -> tuple[Callable[[Any, Any], None], ...]:
+    """Each field's slot setter of a frozen slotted attrs class, in field order.
 
-    Same result as ``cls(*args)`` with every field passed (equal, hashable, frozen) for classes
-    without converters, validators or post-init hooks, which is checked here; it skips the
-    generated ``__init__``'s per-field frozen-setattr calls on the offer hot path.
+    Setting every slot of ``object.__new__(cls)`` with them gives what ``cls(*values)`` gives
+    (equal, hashable, frozen) for classes without converters, validators or post-init hooks,
+    which is checked here; the offer hot path does that inline, skipping the generated
+    ``__init__``'s frozen-setattr calls and a Python frame.
     """
     fields = attrs.fields(cls)
     if any(f.converter or f.validator or not f.init for f in fields) or hasattr(
         cls, "__attrs_post_init__"
     ):
-        return cls
-    setters = tuple(getattr(cls, f.name).__set__ for f in fields)
-    new = object.__new__
-    if len(setters) == 6:
-        s0, s1, s2, s3, s4, s5 = setters
-
-        def make6(a: Any, b: Any, c: Any, d: Any, e: Any, f: Any) -> Any:
-            obj = new(cls)
-            s0(obj, a)
-            s1(obj, b)
-            s2(obj, c)
-            s3(obj, d)
-            s4(obj, e)
-            s5(obj, f)
-            return obj
-
-        return make6
-    return cls
+        raise TypeError(f"{cls.__name__} needs its __init__")  # pragma: no cover
+    return tuple(getattr(cls, f.name).__set__ for f in fields)
 
 
-_new_context = _fast_new(OfferContext)
-_new_draft = _fast_new(OfferDraft)
+_new = object.__new__
+_CONTEXT_SETTERS = _slot_setters(OfferContext)
+_DRAFT_SETTERS = _slot_setters(OfferDraft)
 
 
 class _Option:
@@ -144,7 +130,6 @@ class _Plan:
         "n",
         "options",
         "picks",
-        "simple",
         "to_level",
         "triples",
     )
@@ -163,22 +148,42 @@ class _Plan:
         self.guarantee = rng.guarantee_one_common
         self.triples = n**3 if self.duplicates else n * (n - 1) * (n - 2)
         self.job_lp = _lp(job_key)
-        self.simple = self.triples <= _MAX_SINGLE_DRAW  # one uniform picks all three types
-        # For small lists, the options of every triple index (the decoding of `_pick`, cached).
-        self.picks: tuple[tuple[_Option, _Option, _Option], ...] | None = None
-        if self.triples <= _MAX_PICK_TABLE:
-            self.picks = tuple(
-                (self.options[i], self.options[j], self.options[k])
-                for i, j, k in (_decode(self, idx) for idx in range(self.triples))
-            )
+        # The three options every word of each 12-bit prefix picks as u0 (None where the prefix
+        # straddles a triple boundary, or the list is too long for prefixes to decide): a cache.
+        self.picks: tuple[tuple[_Option, _Option, _Option] | None, ...] = _pick_table(self)
+
+
+def _pick_table(plan: _Plan) -> tuple[tuple[_Option, _Option, _Option] | None, ...]:
+    """Per prefix of `BUCKET_BITS` bits of u0's word, the options its whole range of words picks.
+
+    ``floor(u * triples)`` is monotone in the word, so a prefix whose first and last words give
+    the same triple index gives it for every word in between; the index is decoded as `_pick`
+    does (wrapping at `triples`).
+    """
+    triples, options = plan.triples, plan.options
+    if triples > 1 << BUCKET_BITS:  # more triples than prefixes: nearly every prefix straddles
+        return (None,) * (1 << BUCKET_BITS)
+    out: list[tuple[_Option, _Option, _Option] | None] = []
+    for i in range(1 << BUCKET_BITS):
+        first = int(to_uniform(i << _SHIFT) * triples)
+        last = int(to_uniform(((i + 1) << _SHIFT) - 1) * triples)
+        if first == last:
+            a, b, c = _decode(plan, first)
+            out.append((options[a], options[b], options[c]))
+        else:
+            out.append(None)
+    return tuple(out)
 
 
 _PLAN_CACHE_SIZE = 16
 _plans_lock = threading.Lock()
 _plans: dict[int, tuple[Catalog, dict[tuple[str, int, int], _Plan]]] = {}
 """Cache: id(catalog) -> (the catalog itself, kept alive so the id stays unique; its plans)."""
-_hot: dict[tuple[int, str, int, int], tuple[Catalog, _Plan]] = {}
-"""The same plans under one flat key, for make_offer's single lookup (catalogs kept alive)."""
+_HotKey = tuple[int, str, int, int, str, bytes]
+_hot: dict[_HotKey, tuple[Catalog, _Plan, tuple[Any, Any], bytes]] = {}
+"""make_offer's single lookup: (id(catalog), job key, pit stop, version, secret id, secret) ->
+(the catalog, kept alive so that its id stays unique; its plan; the secret's HMAC pads; the
+encoding's head)."""
 
 
 def _plan(catalog: Catalog, job_key: str, number: int, version: int) -> _Plan:
@@ -201,10 +206,19 @@ def _plan(catalog: Catalog, job_key: str, number: int, version: int) -> _Plan:
         check_text("job_key", job_key)
         _check_pit_stop(catalog, job_key, number)
         plan = plans[(job_key, number, version)] = _Plan(catalog, job_key, number, version)
+    return plan
+
+
+def _warm(
+    catalog: Catalog, secret: bytes, secret_id: str, job_key: str, number: int, version: int
+) -> tuple[Catalog, _Plan, tuple[Any, Any], bytes]:
+    """make_offer's `_hot` entry for these arguments, made and stored (checks the job, the pit
+    stop and the secret id's text, in that order, on the way)."""
+    entry = (catalog, _plan(catalog, job_key, number, version), _pads(secret), _head(secret_id))
     if len(_hot) >= 1024:
         _hot.clear()
-    _hot[(id(catalog), job_key, number, version)] = (catalog, plan)
-    return plan
+    _hot[(id(catalog), job_key, number, version, secret_id, secret)] = entry
+    return entry
 
 
 def _check_pit_stop(catalog: Catalog, job_key: str, number: int) -> None:
@@ -239,9 +253,6 @@ def _check_args(args: Mapping[str, Any]) -> None:
         if not low <= value < _U64:
             raise InvalidArgument(name, value, f"must be in [{low}, 2**64)")
     check_secret(args["secret"], legacy=version == 1)
-
-
-_MAX_PICK_TABLE = 4096
 
 
 def _decode(plan: _Plan, idx: int) -> tuple[int, int, int]:
@@ -287,12 +298,16 @@ def _pick(plan: _Plan, u: float, stream: OfferStream | None) -> tuple[int, int, 
 _INTS0 = struct.Struct(">QQQQ")
 OFFER_ID_DOMAIN = b"jobslot-offer-id\x00v2\x00"
 """Prefix hashed with stream block 0 into a version-2 offer id."""
+_ID_STATE = _sha256(OFFER_ID_DOMAIN)
+_TOPS = struct.Struct(">H6xH6xH6xH6x").unpack
+"""The top 16 bits of each of a block's four words (small ints, cheaper than whole words)."""
 _SHIFT = 64 - BUCKET_BITS
+_TOP_SHIFT = 16 - BUCKET_BITS  # a 16-bit top to a bucket index (BUCKET_BITS <= 16)
 _COMMON = RARITIES[0]
-_TO_UNIFORM = 2.0**-53
-_WT = WORD_TOP
-_lp_cache: dict[str, bytes] = {}
-"""Cache of length-prefixed encodings of secret ids (few distinct values)."""
+_LENGTHS = tuple(n.to_bytes(4, "big") for n in range(1024))
+"""4-byte big-endian lengths of short Mek ids, ready made."""
+_heads: dict[str, bytes] = {}
+"""Cache of `_head` (few distinct secret ids)."""
 
 
 def make_offer(
@@ -319,6 +334,7 @@ def make_offer(
     """
     if not (
         engine_version == 2
+        and type(engine_version) is int
         and type(secret) is bytes
         and len(secret) >= 16
         and type(secret_id) is type(mek_id) is type(job_key) is str
@@ -332,75 +348,98 @@ def make_offer(
     ):
         _check_args(locals())
         secret = bytes(secret)
-    hot = _hot.get((id(catalog), job_key, pit_stop_number, engine_version))
-    if hot is not None and hot[0] is catalog:
-        plan = hot[1]
-    else:
-        plan = _plan(catalog, job_key, pit_stop_number, engine_version)
-    try:  # the three integers, then block counter 0: the first HMAC message's tail
-        ints0 = _INTS0.pack(prestige_sequence, pit_stop_number, reroll, 0)
-    except struct.error:  # an integer of 2**64 or more
-        _check_args(locals())
-        raise
-    context = _new_context(secret_id, mek_id, job_key, prestige_sequence, pit_stop_number, reroll)
-    sid = _lp_cache.get(secret_id)
-    if sid is None:
-        check_text("secret_id", secret_id)
-        sid = OFFER_DOMAIN + _lp(secret_id)
-        if len(_lp_cache) >= 64:
-            _lp_cache.clear()
-        _lp_cache[secret_id] = sid
+    hot = _hot.get((id(catalog), job_key, pit_stop_number, engine_version, secret_id, secret))
+    if hot is None:
+        hot = _warm(catalog, secret, secret_id, job_key, pit_stop_number, engine_version)
+    _, plan, pads, head = hot
+    # OfferContext(secret_id, mek_id, job_key, prestige_sequence, pit_stop_number, reroll)
+    context = _new(OfferContext)
+    s0, s1, s2, s3, s4, s5 = _CONTEXT_SETTERS
+    s0(context, secret_id)
+    s1(context, mek_id)
+    s2(context, job_key)
+    s3(context, prestige_sequence)
+    s4(context, pit_stop_number)
+    s5(context, reroll)
     try:
-        mek = mek_id.encode()
-    except UnicodeEncodeError:
+        return _offer(
+            plan,
+            pads,
+            head,
+            mek_id,
+            prestige_sequence,
+            pit_stop_number,
+            reroll,
+            context,
+            engine_version,
+        )
+    except (struct.error, UnicodeEncodeError):  # an integer of 2**64 or more, a lone surrogate
         _check_args(locals())
         raise
-    message = b"".join((sid, len(mek).to_bytes(4, "big"), mek, plan.job_lp, ints0))
-    pads = _pad_cache.get(secret) or _pads(secret)
+
+
+def _head(secret_id: str) -> bytes:
+    """The context encoding's first part: the domain prefix and the length-prefixed secret id
+    (cached: few distinct secret ids)."""
+    check_text("secret_id", secret_id)
+    head = OFFER_DOMAIN + _lp(secret_id)
+    if len(_heads) >= 64:
+        _heads.clear()
+    _heads[secret_id] = head
+    return head
+
+
+def _offer(
+    plan: _Plan,
+    pads: tuple[Any, Any],
+    head: bytes,
+    mek_id: str,
+    prestige_sequence: int,
+    pit_stop_number: int,
+    reroll: int,
+    context: OfferContext,
+    engine_version: int,
+) -> OfferDraft:
+    """The offer of a validated context (make_offer and make_offers share it).
+
+    Raises struct.error for an integer of 2**64 or more and UnicodeEncodeError for a Mek id
+    with a lone surrogate: the callers turn them into InvalidArgument.
+    """
+    mek = mek_id.encode()
+    message = b"".join(
+        (
+            head,
+            _LENGTHS[len(mek)] if len(mek) < 1024 else len(mek).to_bytes(4, "big"),
+            mek,
+            plan.job_lp,
+            # the three integers, then block counter 0: the first HMAC message's tail
+            _INTS0.pack(prestige_sequence, pit_stop_number, reroll, 0),
+        )
+    )
     inner = pads[0].copy()
     inner.update(message)  # the context encoding, then counter 0
     outer = pads[1].copy()
     outer.update(inner.digest())
     block = outer.digest()
-    w0, w1, w2, w3 = _UNPACK(block)  # block 0: uniforms u0..u3, as OfferStream gives
-    options = plan.options
-    if plan.simple and w0 < _WT and w1 < _WT and w2 < _WT and w3 < _WT:
-        # The common case, inlined: u0 picks the triple, u1..u3 draw the three values.
-        n = plan.n
-        idx = int(((w0 >> 11) + 0.5) * _TO_UNIFORM * plan.triples)
-        picks = plan.picks
-        if picks is not None:
-            oa, ob, oc = picks[idx % plan.triples]  # idx == triples wraps, as the decoding does
-        elif plan.duplicates:
-            oa, ob, oc = options[idx % n], options[idx // n % n], options[idx // (n * n) % n]
-        else:
-            i, idx = idx % n, idx // n
-            j, idx = idx % (n - 1), idx // (n - 1)
-            k = idx % (n - 2)
-            if j >= i:
-                j += 1
-            if i < j:
-                if k >= i:
-                    k += 1
-                if k >= j:
-                    k += 1
-            else:
-                if k >= j:
-                    k += 1
-                if k >= i:
-                    k += 1
-            oa, ob, oc = options[i], options[j], options[k]
-        ca = oa.fast[w1 >> _SHIFT] or oa.choice(oa.units_at(((w1 >> 11) + 0.5) * _TO_UNIFORM))
-        cb = ob.fast[w2 >> _SHIFT] or ob.choice(ob.units_at(((w2 >> 11) + 0.5) * _TO_UNIFORM))
-        cc = oc.fast[w3 >> _SHIFT] or oc.choice(oc.units_at(((w3 >> 11) + 0.5) * _TO_UNIFORM))
+    h0, h1, h2, h3 = _TOPS(block)
+    trio = plan.picks[h0 >> _TOP_SHIFT]
+    if trio is not None:
+        # The common case: u0's prefix decides the triple; each value's prefix usually decides
+        # its grid value (the option's bucket table), else the exact draw does.
+        oa, ob, oc = trio
+        ca = oa.fast[h1 >> _TOP_SHIFT] or oa.choice(oa.units_at(to_uniform(_UNPACK(block)[1])))
+        cb = ob.fast[h2 >> _TOP_SHIFT] or ob.choice(ob.units_at(to_uniform(_UNPACK(block)[2])))
+        cc = oc.fast[h3 >> _TOP_SHIFT] or oc.choice(oc.units_at(to_uniform(_UNPACK(block)[3])))
         if plan.guarantee and ca.rarity != _COMMON and cb.rarity != _COMMON and (
             cc.rarity != _COMMON
         ):
             stream = OfferStream._resume(pads, message[:-8], [], 1)
             cc = oc.choice(oc.sampler.draw_common_units(stream))
     else:
+        w0, w1, w2, w3 = _UNPACK(block)  # block 0: uniforms u0..u3, as OfferStream gives
         pending = [to_uniform(w3), to_uniform(w2), to_uniform(w1)]
         stream = OfferStream._resume(pads, message[:-8], pending, 1)
+        options = plan.options
         i, j, k = _pick(plan, to_uniform(w0), stream)
         oa, ob, oc = options[i], options[j], options[k]
         ua = oa.sampler.draw_units(stream)
@@ -412,15 +451,19 @@ def make_offer(
     if engine_version == 1:
         offer_id = "of_" + _sha256(message[:-8]).hexdigest()[:24]
     else:
-        offer_id = "of_" + _sha256(OFFER_ID_DOMAIN + block).hexdigest()[:24]
-    return _new_draft(  # type: ignore[no-any-return]
-        offer_id,
-        context,
-        (ca, cb, cc),
-        engine_version,
-        plan.from_level,
-        plan.to_level,
-    )
+        id_hash = _ID_STATE.copy()
+        id_hash.update(block)
+        offer_id = "of_" + id_hash.hexdigest()[:24]
+    # OfferDraft(offer_id, context, choices, engine_version, from_level, to_level)
+    draft = _new(OfferDraft)
+    s0, s1, s2, s3, s4, s5 = _DRAFT_SETTERS
+    s0(draft, offer_id)
+    s1(draft, context)
+    s2(draft, (ca, cb, cc))
+    s3(draft, engine_version)
+    s4(draft, plan.from_level)
+    s5(draft, plan.to_level)
+    return draft
 
 
 def make_offers(
@@ -431,30 +474,73 @@ def make_offers(
     engine_version: int = ENGINE_VERSION,
 ) -> tuple[OfferDraft, ...]:
     """The offers of many contexts under one secret, in order (for designers' batch runs):
-    each equals `make_offer` of its context.
+    each equals `make_offer` of its context, and holds that very context object.
 
     Raises:
         InvalidArgument: a context that is not an `OfferContext`, or what `make_offer` refuses.
         UnknownJob: a context's job is not in the catalog.
     """
-    out = []
+    out: list[OfferDraft] = []
+    append = out.append
+    pads = None
+    job_key, number, plan = None, None, None
+    last_id, head = None, b""
     for i, ctx in enumerate(contexts):
         if type(ctx) is not OfferContext:
             raise InvalidArgument(f"contexts[{i}]", type(ctx).__name__, "must be an OfferContext")
-        out.append(
-            make_offer(
-                catalog,
-                secret=secret,
-                secret_id=ctx.secret_id,
-                mek_id=ctx.mek_id,
-                job_key=ctx.job_key,
-                prestige_sequence=ctx.prestige_sequence,
-                pit_stop_number=ctx.pit_stop_number,
-                reroll=ctx.reroll,
-                engine_version=engine_version,
-            )
+        secret_id, mek_id = ctx.secret_id, ctx.mek_id
+        prestige_sequence, pit_stop_number, reroll = (
+            ctx.prestige_sequence,
+            ctx.pit_stop_number,
+            ctx.reroll,
         )
+        if pads is None or not (
+            type(secret_id) is type(mek_id) is type(ctx.job_key) is str
+            and type(prestige_sequence) is type(pit_stop_number) is type(reroll) is int
+            and secret_id
+            and mek_id
+            and ctx.job_key
+            and prestige_sequence >= 0
+            and pit_stop_number > 0
+            and reroll >= 0
+        ):
+            _check_args(_arguments(ctx, secret, engine_version))
+            if pads is None:  # the secret is checked with the first context, as make_offer would
+                secret = bytes(secret)
+                pads = _pads(secret)
+        if ctx.job_key != job_key or pit_stop_number != number:
+            job_key, number = ctx.job_key, pit_stop_number
+            plan = _plan(catalog, job_key, number, engine_version)
+        if secret_id is not last_id:  # after the plan: make_offer's order of checks
+            last_id, head = secret_id, _heads.get(secret_id) or _head(secret_id)
+        assert plan is not None
+        try:
+            append(
+                _offer(
+                    plan,
+                    pads,
+                    head,
+                    mek_id,
+                    prestige_sequence,
+                    pit_stop_number,
+                    reroll,
+                    ctx,
+                    engine_version,
+                )
+            )
+        except (struct.error, UnicodeEncodeError):
+            _check_args(_arguments(ctx, secret, engine_version))
+            raise
     return tuple(out)
+
+
+def _arguments(ctx: OfferContext, secret: Any, engine_version: Any) -> dict[str, Any]:
+    """make_offer's arguments for one context of a batch, for `_check_args`."""
+    return {
+        "secret": secret,
+        "engine_version": engine_version,
+        **{f.name: getattr(ctx, f.name) for f in attrs.fields(OfferContext)},
+    }
 
 
 def redraw(catalog: Catalog, offer: Any, secret: bytes) -> OfferDraft:
