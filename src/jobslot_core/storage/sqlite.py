@@ -37,7 +37,7 @@ from ..errors import (
     StorageError,
     UnsupportedSchema,
 )
-from ..serialization import make_converter
+from ..serialization import field_values, json_encoder, make_converter
 from .protocol import IDEMPOTENCY, TABLES, Capabilities, DuplicateKey, Table
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
@@ -332,15 +332,14 @@ class _SQLiteUnitOfWork:
 
     def _row(self, table: Table[Any], record: Any) -> tuple[Any, ...]:
         store = self._store
-        data = store._unstructure[table.name](record)
-        doc = store._encode(data)
+        doc = store._to_json[table.name](record)
         # The record written is what this doc decodes to: the next read of it (the offer a
         # selection reads back, the progression the next pit stop reads) skips decoding.
         cache = store._records
         if len(cache) >= _RECORD_CACHE_SIZE:
             cache.clear()
         cache[(table.name, doc)] = record
-        return (*(data[c] for c in store._sql[table.name].columns), doc)
+        return (*store._column_values[table.name](record), doc)
 
     def _decode(self, table: Table[R], doc: str) -> R:
         # Records are frozen all the way down (free-form payloads too, see `frozen`), so one
@@ -567,11 +566,12 @@ class SQLiteStore:
         # Hooks looked up once per table and store (decoding is the hot path of every read), on
         # first use: generating all of them up front would double the cost of opening.
         records = {t.name: t.record for t in TABLES}
-        self._unstructure = _Hooks(lambda name: converter.get_unstructure_hook(records[name]))
+        tables = {t.name: t for t in TABLES}
+        self._to_json = _Hooks(lambda name: json_encoder(converter, records[name]))
+        self._column_values = _Hooks(
+            lambda name: field_values(converter, records[name], _columns(tables[name]))
+        )
         self._structure = _Hooks(lambda name: converter.get_structure_hook(records[name]))
-        self._encode = json.JSONEncoder(
-            sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode
         self._decode = json.JSONDecoder().decode
         self._sql = {t.name: _table_sql(t) for t in TABLES}
         self._queries: dict[tuple[str, tuple[str, ...], bool], str] = {}
