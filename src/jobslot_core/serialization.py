@@ -180,6 +180,22 @@ _PLAIN_FAST = {
 }
 
 
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _encode_flat_mapping(value: Any) -> str | None:
+    """JSON of a dict of str keys and plain values (an event's data), or None for any other."""
+    if value.__class__ is not FrozenDict and value.__class__ is not dict:
+        return None
+    items = []
+    for key, item in value.items():
+        if key.__class__ is not str or item.__class__ not in _PLAIN_TYPES:
+            return None
+        items.append((key, item))
+    items.sort()
+    return "{" + ",".join([_encode_str(k) + ":" + _encode_plain(v) for k, v in items]) + "}"
+
+
 def _optional_of(kind: Any) -> Any:
     """`T` for `T | None` (or `Optional[T]`), else None."""
     if typing.get_origin(kind) in (typing.Union, types.UnionType):
@@ -249,6 +265,14 @@ class _Encoders:
             names[f"_cls{i}"], names[f"_enc{i}"] = kind, self.of_class(kind)
             return f"(_enc{i}(_v) if (_v := {get}).__class__ is _cls{i} else _slow{i}(_v))"
         args = typing.get_args(kind)
+        if (
+            typing.get_origin(kind) in (Mapping, dict)
+            and args == (str, Any)
+            and getattr(self.converter.get_unstructure_hook(kind), "__name__", "")
+            == "unstructure_mapping"  # each value by its own type: plain ones as they are
+        ):
+            names["_flat_"] = _encode_flat_mapping
+            return f"(_flat_(_v := {get}) or _slow{i}(_v))"
         if typing.get_origin(kind) is tuple and len(args) == 2 and args[1] is Ellipsis:
             item = self._item(args[0])
             if item is not None:

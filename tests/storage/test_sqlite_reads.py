@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from jobslot_core import model
@@ -244,3 +245,17 @@ def test_a_record_read_or_written_before_is_not_queried_again(tmp_path: Path) ->
                 uow.commit()
         conn.set_trace_callback(None)
         assert [s for s in statements if s.startswith("SELECT")] == []
+
+
+def test_every_key_column_holds_the_field_itself() -> None:
+    """Writes take a record's key from its row (the key columns come first): that is the key
+    only while every key field is a type the converter passes through as it is."""
+    from jobslot_core.serialization import _is_plain, make_converter
+    from jobslot_core.storage.protocol import TABLES
+    from jobslot_core.storage.sqlite import _columns
+
+    converter = make_converter()
+    for table in TABLES:
+        assert _columns(table)[: len(table.key)] == table.key
+        fields = attrs.fields_dict(attrs.resolve_types(table.record))
+        assert all(_is_plain(converter, fields[f].type) for f in table.key), table.name

@@ -331,6 +331,7 @@ class _SQLiteUnitOfWork:
         return records
 
     def _row(self, table: Table[Any], record: Any) -> tuple[Any, ...]:
+        """The row's column values (the key fields first) and doc."""
         store = self._store
         doc = store._to_json[table.name](record)
         # The record written is what this doc decodes to: the next read of it (the offer a
@@ -387,12 +388,12 @@ class _SQLiteUnitOfWork:
 
     def get(self, table: Table[R], key: _Key) -> R | None:
         key = tuple(key)
-        name = table.name
-        if (name, key) in self._got:
-            found: R | None = self._got[(name, key)]
+        at = (table.name, key)
+        if at in self._got:
+            found: R | None = self._got[at]
             return found
-        if self._tails is not None and (name, key) in self._tails.rows:
-            known: R | None = self._tails.rows[(name, key)]
+        if self._tails is not None and at in self._tails.rows:
+            known: R | None = self._tails.rows[at]
             return known
         rows = self._rows(table.name, self._store._sql[table.name].get, key)
         record = None
@@ -419,11 +420,12 @@ class _SQLiteUnitOfWork:
             raise DuplicateKey(f"{table.name}{table.key_of(record)}") from e
         except _DRIVER_ERRORS as e:
             raise _storage_error(self._store.path, e, table.name) from e
-        self._wrote(table, table.key_of(record), record)
+        self._wrote(table, row[: len(table.key)], record)
 
     def put(self, table: Table[R], record: R) -> None:
-        self._exec(table.name, self._store._sql[table.name].upsert, self._row(table, record))
-        self._wrote(table, table.key_of(record), record)
+        row = self._row(table, record)
+        self._exec(table.name, self._store._sql[table.name].upsert, row)
+        self._wrote(table, row[: len(table.key)], record)
 
     def delete(self, table: Table[R], key: _Key) -> None:
         self._exec(table.name, self._store._sql[table.name].delete, tuple(key))
