@@ -169,6 +169,8 @@ def _encode_plain(value: Any) -> str:
         return "true" if value else "false"
     if kind is float:
         return _encode_float(value)
+    if isinstance(value, str):  # a StrEnum member: json writes the text, as here
+        return _encode_str(value)
     return _encode_json(value)
 
 
@@ -176,7 +178,8 @@ _PLAIN_FAST = {
     str: "(_str_(_v) if (_v := {get}).__class__ is str else _plain_(_v))",
     int: "(_int_(_v) if (_v := {get}).__class__ is int else _plain_(_v))",
     bool: "(('true' if _v else 'false') if (_v := {get}).__class__ is bool else _plain_(_v))",
-    float: "(_float_(_v) if (_v := {get}).__class__ is float else _plain_(_v))",
+    float: "((_f if (_f := _frepr_(_v))[-1] in _digits_ else _not_finite_[_f])"
+    " if (_v := {get}).__class__ is float else _plain_(_v))",
 }
 
 
@@ -237,7 +240,8 @@ class _Encoders:
         an unexpected type goes through the converter's own hook and `_encode_json`."""
         attrs.resolve_types(cls)
         names: dict[str, Any] = {"_str_": _encode_str, "_int_": int.__repr__,
-                                 "_float_": _encode_float, "_plain_": _encode_plain}  # fmt: skip
+                                 "_frepr_": float.__repr__, "_digits_": "0123456789",
+                                 "_not_finite_": _NOT_FINITE, "_plain_": _encode_plain}  # fmt: skip
         parts: list[str] = []
         for i, field in enumerate(sorted(attrs.fields(cls), key=lambda f: f.name)):
             names[f"_slow{i}"] = _via_hook(self.converter.get_unstructure_hook(field.type))
