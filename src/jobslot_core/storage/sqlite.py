@@ -275,16 +275,16 @@ class _SQLiteUnitOfWork:
         self._open = True
         self._next_seq: dict[str, int] = {}
         self._got: dict[tuple[str, _Key], Any] = {}
-        self._tails: _Known | None = None
+        self._known: _Known | None = None
         try:
             self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             if write:
-                tails = store._known.setdefault(self._conn, _Known())
+                known = store._known.setdefault(self._conn, _Known())
                 version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-                if version != tails.data_version:
-                    tails.clear()
-                    tails.data_version = version
-                self._tails = tails
+                if version != known.data_version:
+                    known.clear()
+                    known.data_version = version
+                self._known = known
         except _SQLITE_ERRORS as e:
             self._close()
             raise _storage_error(store.path, e) from e
@@ -294,8 +294,8 @@ class _SQLiteUnitOfWork:
         self._got[(table.name, key)] = record
         if table.log:
             self._next_seq.pop(table.name, None)
-            if self._tails is not None:
-                self._tails.forget(table.name)
+            if self._known is not None:
+                self._known.forget(table.name)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -392,8 +392,8 @@ class _SQLiteUnitOfWork:
         if at in self._got:
             found: R | None = self._got[at]
             return found
-        if self._tails is not None and at in self._tails.rows:
-            known: R | None = self._tails.rows[at]
+        if self._known is not None and at in self._known.rows:
+            known: R | None = self._known.rows[at]
             return known
         rows = self._rows(table.name, self._store._sql[table.name].get, key)
         record = None
@@ -435,8 +435,8 @@ class _SQLiteUnitOfWork:
         if not table.log:
             raise ValueError(f"{table.name} is not a log table")
         seq = self._next_seq.get(table.name)
-        if seq is None and self._tails is not None and table.name in self._tails.exact:
-            seq = self._tails.exact[table.name] + 1
+        if seq is None and self._known is not None and table.name in self._known.exact:
+            seq = self._known.exact[table.name] + 1
         if seq is None:
             last = self._rows(table.name, self._store._sql[table.name].max_seq)[0][0]
             if not isinstance(last, int):
@@ -452,7 +452,7 @@ class _SQLiteUnitOfWork:
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
     ) -> list[R]:
         query = self._query(table, where, scan=True)
-        tails, name = self._tails, table.name
+        tails, name = self._known, table.name
         if tails is not None and not where and name not in self._next_seq:
             most = tails.most.get(name)
             if most is not None and after >= most:
@@ -474,15 +474,15 @@ class _SQLiteUnitOfWork:
         try:
             self._conn.execute("COMMIT")
         except _SQLITE_ERRORS as e:
-            if self._tails is not None:  # whether it committed is unknown: forget everything
-                self._tails.data_version = -1
+            if self._known is not None:  # whether it committed is unknown: forget everything
+                self._known.data_version = -1
             self.rollback()
             raise _storage_error(self._store.path, e) from e
-        tails = self._tails
-        if tails is not None:
+        known = self._known
+        if known is not None:
             for name, seq in self._next_seq.items():
-                tails.exact[name] = tails.most[name] = seq - 1
-            rows = tails.rows
+                known.exact[name] = known.most[name] = seq - 1
+            rows = known.rows
             if len(rows) + len(self._got) > _ROW_CACHE_SIZE:
                 rows.clear()
             for k, record in self._got.items():
