@@ -12,22 +12,32 @@ Wire-format choices (the converter's contract with hosts):
   becomes its `repr`.
 - Nothing is global: `make_converter()` builds a fresh converter; `to_dict` / `from_dict` use one
   built lazily on first call.
+
+Stores keep records as compact sorted JSON of the converter's dicts; `json_encoder` writes that
+text straight from a record (no dict in between), `field_values` the unstructured values of some
+fields (a store's key and index columns).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
+import operator
+import types
+import typing
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
+from cattrs.fns import identity
 
 from .errors import JobSlotError
 from .frozen import FrozenDict, FrozenList, thaw
 
-__all__ = ["from_dict", "make_converter", "to_dict"]
+__all__ = ["field_values", "from_dict", "json_encoder", "make_converter", "to_dict"]
 
 T = TypeVar("T")
 
@@ -130,3 +140,212 @@ def to_dict(obj: Any) -> Any:
 def from_dict(cls: type[T], data: Any) -> T:
     """Structure plain data back into `cls`; raises cattrs' errors on malformed data."""
     return _default().structure(data, cls)
+
+
+# -- records as JSON text ------------------------------------------------------------------------
+
+_encode_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+"""The reference: compact sorted JSON of unstructured data (what `json_encoder` must equal)."""
+
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
+_NOT_FINITE = {"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN"}
+
+
+def _encode_float(value: float) -> str:
+    text = float.__repr__(value)
+    return _NOT_FINITE.get(text, text)
+
+
+def _encode_plain(value: Any) -> str:
+    """JSON of a value the converter passes through as it is (fast for the common types)."""
+    kind = value.__class__
+    if kind is str:
+        return _encode_str(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is float:
+        return _encode_float(value)
+    if isinstance(value, str):  # a StrEnum member: json writes the text, as here
+        return _encode_str(value)
+    return _encode_json(value)
+
+
+_PLAIN_FAST = {
+    str: "(_str_(_v) if (_v := {get}).__class__ is str else _plain_(_v))",
+    int: "(_int_(_v) if (_v := {get}).__class__ is int else _plain_(_v))",
+    bool: "(('true' if _v else 'false') if (_v := {get}).__class__ is bool else _plain_(_v))",
+    float: "((_f if (_f := _frepr_(_v))[-1] in _digits_ else _not_finite_[_f])"
+    " if (_v := {get}).__class__ is float else _plain_(_v))",
+}
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _encode_flat_mapping(value: Any) -> str | None:
+    """JSON of a dict of str keys and plain values (an event's data), or None for any other."""
+    if value.__class__ is not FrozenDict and value.__class__ is not dict:
+        return None
+    items = []
+    for key, item in value.items():
+        if key.__class__ is not str or item.__class__ not in _PLAIN_TYPES:
+            return None
+        items.append((key, item))
+    items.sort()
+    return "{" + ",".join([_encode_str(k) + ":" + _encode_plain(v) for k, v in items]) + "}"
+
+
+def _optional_of(kind: Any) -> Any:
+    """`T` for `T | None` (or `Optional[T]`), else None."""
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        args = typing.get_args(kind)
+        if len(args) == 2 and type(None) in args:
+            return args[0] if args[1] is type(None) else args[1]
+    return None
+
+
+def _is_plain(converter: cattrs.Converter, kind: Any) -> bool:
+    """Whether the converter unstructures `kind` (or `kind | None`) by passing the value on."""
+    inner = _optional_of(kind)
+    return converter.get_unstructure_hook(kind if inner is None else inner) is identity
+
+
+class _Encoders:
+    """Builds the JSON text functions of attrs classes for one converter (each class once)."""
+
+    def __init__(self, converter: cattrs.Converter) -> None:
+        self.converter = converter
+        self.made: dict[type, Callable[[Any], str]] = {}
+
+    def generated(self, cls: Any) -> bool:
+        """Whether the converter unstructures `cls` with its generated attrs hook (a hook
+        registered for the class by hand is used as it is)."""
+        if not isinstance(cls, type) or not attrs.has(cls):
+            return False
+        hook = self.converter.get_unstructure_hook(cls)
+        return getattr(hook, "__name__", "") == f"unstructure_{cls.__name__}"
+
+    def of_class(self, cls: type) -> Callable[[Any], str]:
+        made = self.made.get(cls)
+        if made is None:
+            made = self.made[cls] = self._make(cls)
+        return made
+
+    def _make(self, cls: type) -> Callable[[Any], str]:
+        """Generated code for one attrs class: each field's JSON in sorted key order; a value of
+        an unexpected type goes through the converter's own hook and `_encode_json`."""
+        attrs.resolve_types(cls)
+        names: dict[str, Any] = {"_str_": _encode_str, "_int_": int.__repr__,
+                                 "_frepr_": float.__repr__, "_digits_": "0123456789",
+                                 "_not_finite_": _NOT_FINITE, "_plain_": _encode_plain}  # fmt: skip
+        parts: list[str] = []
+        for i, field in enumerate(sorted(attrs.fields(cls), key=lambda f: f.name)):
+            names[f"_slow{i}"] = _via_hook(self.converter.get_unstructure_hook(field.type))
+            prefix = ("," if parts else "{") + _encode_str(field.name) + ":"
+            parts += [repr(prefix), self._expression(field.type, f"r.{field.name}", i, names)]
+        parts = parts or [repr("{")]
+        parts.append(repr("}"))
+        source = f"def encode(r):\n    return ''.join(({', '.join(parts)},))\n"
+        namespace: dict[str, Any] = {}
+        exec(compile(source, f"<json encoder {cls.__qualname__}>", "exec"), names, namespace)
+        encode: Callable[[Any], str] = namespace["encode"]
+        return encode
+
+    def _expression(self, kind: Any, get: str, i: int, names: dict[str, Any]) -> str:
+        """Python source of one field's JSON text (`get` reads the value, `_slow{i}` is the
+        converter's way for the whole field)."""
+        inner = _optional_of(kind)
+        if inner is not None:
+            then = self._expression(inner, "_v", i, names)
+            return f"('null' if (_v := {get}) is None else {then})"
+        if self.converter.get_unstructure_hook(kind) is identity:
+            fast = _PLAIN_FAST.get(kind)
+            return fast.format(get=get) if fast else f"_plain_({get})"
+        if self.generated(kind):
+            names[f"_cls{i}"], names[f"_enc{i}"] = kind, self.of_class(kind)
+            return f"(_enc{i}(_v) if (_v := {get}).__class__ is _cls{i} else _slow{i}(_v))"
+        args = typing.get_args(kind)
+        if (
+            typing.get_origin(kind) in (Mapping, dict)
+            and args == (str, Any)
+            and getattr(self.converter.get_unstructure_hook(kind), "__name__", "")
+            == "unstructure_mapping"  # each value by its own type: plain ones as they are
+        ):
+            names["_flat_"] = _encode_flat_mapping
+            return f"(_flat_(_v := {get}) or _slow{i}(_v))"
+        if typing.get_origin(kind) is tuple and len(args) == 2 and args[1] is Ellipsis:
+            item = self._item(args[0])
+            if item is not None:
+                names[f"_item{i}"] = item
+                return (
+                    f"('[' + ','.join([_item{i}(x) for x in _v]) + ']'"
+                    f" if (_v := {get}).__class__ is tuple else _slow{i}(_v))"
+                )
+        return f"_slow{i}({get})"
+
+    def _item(self, kind: Any) -> Callable[[Any], str] | None:
+        """JSON of one item of a `tuple[kind, ...]`, or None where the converter's hook for
+        the whole tuple is needed."""
+        if self.converter.get_unstructure_hook(kind) is identity:
+            return _encode_plain
+        if self.generated(kind):
+            encode, hook = self.of_class(kind), self.converter.get_unstructure_hook(kind)
+
+            def item(value: Any) -> str:
+                return encode(value) if value.__class__ is kind else _encode_json(hook(value))
+
+            return item
+        return None
+
+
+def _via_hook(hook: Callable[[Any], Any]) -> Callable[[Any], str]:
+    def slow(value: Any) -> str:
+        return _encode_json(hook(value))
+
+    return slow
+
+
+def json_encoder(converter: cattrs.Converter, cls: type[T]) -> Callable[[T], str]:
+    """A function giving exactly `json.dumps(converter.unstructure(record, cls), sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)` for an attrs class `cls`, without building the
+    dict: a store encodes every record it writes, and this is most of a write's Python time."""
+    hook = converter.get_unstructure_hook(cls)
+    encoders = _Encoders(converter)
+    if not encoders.generated(cls):
+        return _via_hook(hook)
+    encode = encoders.of_class(cls)
+
+    def record_json(record: T) -> str:
+        if record.__class__ is cls:
+            return encode(record)
+        return _encode_json(hook(record))
+
+    return record_json
+
+
+def field_values(
+    converter: cattrs.Converter, cls: type[T], names: tuple[str, ...]
+) -> Callable[[T], tuple[Any, ...]]:
+    """A function giving the unstructured values of these fields of a `cls` record, in order
+    (what `converter.unstructure(record, cls)` holds under those names)."""
+    fields = attrs.fields_dict(attrs.resolve_types(cls))  # type: ignore[type-var, arg-type]
+    hooks = [None if _is_plain(converter, fields[n].type)
+             else converter.get_unstructure_hook(fields[n].type) for n in names]  # fmt: skip
+    if not any(hooks):
+        if len(names) == 1:
+            get = operator.attrgetter(names[0])
+            return lambda record: (get(record),)
+        return operator.attrgetter(*names)
+    getters = [operator.attrgetter(n) for n in names]
+
+    def values(record: T) -> tuple[Any, ...]:
+        return tuple(
+            get(record) if hook is None else hook(get(record))
+            for get, hook in zip(getters, hooks, strict=True)
+        )
+
+    return values

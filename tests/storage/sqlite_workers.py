@@ -76,6 +76,20 @@ def race_deposit(path: str, key: str, barrier: _Barrier, results: _Queue) -> Non
         store.close()
 
 
+def deposit_many(path: str, deposits: int, barrier: _Barrier, results: _Queue) -> None:
+    """Deposit 1 gold to w1 `deposits` times, each after a barrier, so every process's deposit
+    follows the others' last ones: each must read the amount they committed, never one its
+    connection remembers from its own previous deposit."""
+    store, game, _ = open_game(path)
+    try:
+        for _ in range(deposits):
+            barrier.wait(BARRIER_TIMEOUT_S)
+            game.deposit("w1", "gold", 1)
+        results.put(("ok", deposits))
+    finally:
+        store.close()
+
+
 def play_cycles(path: str, worker: int, steps: int, barrier: _Barrier, results: _Queue) -> None:
     """Play `steps` rounds for the worker's own wallet and Mek: advance the clock, resolve the due
     pit stop (open + select) or prestige at the end of the job; report what was done."""

@@ -102,6 +102,17 @@ WORKERS = 4
 STEPS = 30
 
 
+def test_processes_depositing_to_one_balance_lose_no_deposit(db: str) -> None:
+    """Processes taking turns on one balance row: each deposit reads the amount the others
+    committed (a connection's remembered records are dropped when another one commits)."""
+    outcomes = run_children(workers.deposit_many, [(db, 20)] * PROCESSES)
+    assert outcomes == [("ok", 20)] * PROCESSES
+    store, game, _ = workers.open_game(db)
+    assert game.balance("w1", "gold") == 1000 + PROCESSES * 20
+    assert audit(store) == ()
+    store.close()
+
+
 def test_concurrent_pit_stop_cycles_lose_nothing(db: str) -> None:
     """Processes playing pit-stop cycles on their own Meks in one file: every selection and
     prestige they report is stored, the ledger adds up, every invariant holds."""

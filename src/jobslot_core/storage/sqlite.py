@@ -37,7 +37,7 @@ from ..errors import (
     StorageError,
     UnsupportedSchema,
 )
-from ..serialization import make_converter
+from ..serialization import field_values, json_encoder, make_converter
 from .protocol import IDEMPOTENCY, TABLES, Capabilities, DuplicateKey, Read, Table
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
@@ -182,6 +182,10 @@ _UNDECODABLE = (
 _RECORD_CACHE_SIZE = 4096
 """Decoded records a store keeps (by table and doc text) before it starts over."""
 
+_ROW_CACHE_SIZE = 4096
+"""Records by key a connection remembers across write units of work before it starts over."""
+
+_LOGS = frozenset(t.name for t in TABLES if t.log)
 
 def _closed_error() -> StorageError:
     return StorageError("unit_of_work", "closed", "the unit of work was committed or rolled back")
@@ -231,16 +235,23 @@ class _Hooks(dict[str, Callable[..., Any]]):
         return hook
 
 
-class _Tails:
-    """What one connection knows of the log tails (the highest committed `seq` per log, or a
-    bound on it) while no other connection commits: `PRAGMA data_version` tells when one did."""
+class _Known:
+    """What one connection knows of the committed state while no other connection commits
+    (`PRAGMA data_version` tells when one did): the log tails (the highest `seq` per log, or a
+    bound on it) and records by key (`None`: no such record) of the non-log tables."""
 
-    __slots__ = ("data_version", "exact", "most")
+    __slots__ = ("data_version", "exact", "most", "rows")
 
     def __init__(self) -> None:
         self.data_version = -1
         self.exact: dict[str, int] = {}
         self.most: dict[str, int] = {}
+        self.rows: dict[tuple[str, _Key], Any] = {}
+
+    def clear(self) -> None:
+        self.exact.clear()
+        self.most.clear()
+        self.rows.clear()
 
     def forget(self, name: str) -> None:
         self.exact.pop(name, None)
@@ -250,10 +261,11 @@ class _Tails:
 class _SQLiteUnitOfWork:
     """One SQLite transaction on a pooled connection; rolls back unless committed.
 
-    A write unit of work is the only writer, so it remembers within itself what it read
-    (`get` of a key it did not write since) and, across units of work on its connection, the log
-    tails while no other connection has committed: no `MAX(seq)` query per log per transaction,
-    and no catalog query when nothing was published.
+    A write unit of work is the only writer, so it remembers within itself what it read and
+    wrote by key, and, across units of work on its connection, while no other connection has
+    committed, what those that committed read and wrote by key, and the log tails: a record read
+    or written by an earlier command is not queried again, no `MAX(seq)` query per log per
+    transaction, and no catalog query when nothing was published.
     """
 
     def __init__(self, store: SQLiteStore, write: bool) -> None:
@@ -262,27 +274,27 @@ class _SQLiteUnitOfWork:
         self._open = True
         self._next_seq: dict[str, int] = {}
         self._got: dict[tuple[str, _Key], Any] = {}
-        self._tails: _Tails | None = None
+        self._known: _Known | None = None
         try:
             self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             if write:
-                tails = store._tails.setdefault(self._conn, _Tails())
+                known = store._known.setdefault(self._conn, _Known())
                 version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-                if version != tails.data_version:
-                    tails.exact.clear()
-                    tails.most.clear()
-                    tails.data_version = version
-                self._tails = tails
+                if version != known.data_version:
+                    known.clear()
+                    known.data_version = version
+                self._known = known
         except _SQLITE_ERRORS as e:
             self._close()
             raise _storage_error(store.path, e) from e
 
-    def _wrote(self, table: Table[Any], key: _Key) -> None:
-        self._got.pop((table.name, key), None)
+    def _wrote(self, table: Table[Any], key: _Key, record: Any) -> None:
+        """Remember what this unit of work wrote at `key` (`None`: deleted)."""
+        self._got[(table.name, key)] = record
         if table.log:
             self._next_seq.pop(table.name, None)
-            if self._tails is not None:
-                self._tails.forget(table.name)
+            if self._known is not None:
+                self._known.forget(table.name)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -318,16 +330,16 @@ class _SQLiteUnitOfWork:
         return records
 
     def _row(self, table: Table[Any], record: Any) -> tuple[Any, ...]:
+        """The row's column values (the key fields first) and doc."""
         store = self._store
-        data = store._unstructure[table.name](record)
-        doc = store._encode(data)
+        doc = store._to_json[table.name](record)
         # The record written is what this doc decodes to: the next read of it (the offer a
         # selection reads back, the progression the next pit stop reads) skips decoding.
         cache = store._records
         if len(cache) >= _RECORD_CACHE_SIZE:
             cache.clear()
         cache[(table.name, doc)] = record
-        return (*(data[c] for c in store._sql[table.name].columns), doc)
+        return (*store._column_values[table.name](record), doc)
 
     def _decode(self, table: Table[R], doc: str) -> R:
         # Records are frozen all the way down (free-form payloads too, see `frozen`), so one
@@ -375,9 +387,13 @@ class _SQLiteUnitOfWork:
 
     def get(self, table: Table[R], key: _Key) -> R | None:
         key = tuple(key)
-        if (table.name, key) in self._got:
-            found: R | None = self._got[(table.name, key)]
+        at = (table.name, key)
+        if at in self._got:
+            found: R | None = self._got[at]
             return found
+        if self._known is not None and at in self._known.rows:
+            known: R | None = self._known.rows[at]
+            return known
         rows = self._rows(table.name, self._store._sql[table.name].get, key)
         record = None
         if rows:
@@ -403,7 +419,7 @@ class _SQLiteUnitOfWork:
             raise DuplicateKey(f"{table.name}{table.key_of(record)}") from e
         except _DRIVER_ERRORS as e:
             raise _storage_error(self._store.path, e, table.name) from e
-        self._wrote(table, table.key_of(record))
+        self._wrote(table, row[: len(table.key)], record)
 
     def add(self, table: Table[R], record: R) -> None:
         try:
@@ -412,19 +428,20 @@ class _SQLiteUnitOfWork:
             raise ConcurrencyConflict("insert", str(e), "the key is taken") from e
 
     def put(self, table: Table[R], record: R) -> None:
-        self._exec(table.name, self._store._sql[table.name].upsert, self._row(table, record))
-        self._wrote(table, table.key_of(record))
+        row = self._row(table, record)
+        self._exec(table.name, self._store._sql[table.name].upsert, row)
+        self._wrote(table, row[: len(table.key)], record)
 
     def delete(self, table: Table[R], key: _Key) -> None:
         self._exec(table.name, self._store._sql[table.name].delete, tuple(key))
-        self._wrote(table, tuple(key))
+        self._wrote(table, tuple(key), None)
 
     def append(self, table: Table[R], build: Callable[[int], R]) -> R:
         if not table.log:
             raise ValueError(f"{table.name} is not a log table")
         seq = self._next_seq.get(table.name)
-        if seq is None and self._tails is not None and table.name in self._tails.exact:
-            seq = self._tails.exact[table.name] + 1
+        if seq is None and self._known is not None and table.name in self._known.exact:
+            seq = self._known.exact[table.name] + 1
         if seq is None:
             last = self._rows(table.name, self._store._sql[table.name].max_seq)[0][0]
             if not isinstance(last, int):
@@ -433,6 +450,7 @@ class _SQLiteUnitOfWork:
         record = build(seq)
         self._exec(table.name, self._store._sql[table.name].insert, self._row(table, record))
         self._next_seq[table.name] = seq + 1
+        self._got[(table.name, (seq,))] = record
         return record
 
     def prefetch(self, reads: Iterable[Read]) -> None:
@@ -445,14 +463,19 @@ class _SQLiteUnitOfWork:
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
     ) -> list[R]:
         query = self._query(table, where, scan=True)
-        tails, name = self._tails, table.name
+        tails, name = self._known, table.name
         if tails is not None and not where and name not in self._next_seq:
             most = tails.most.get(name)
             if most is not None and after >= most:
                 return []  # nothing was appended since this connection last looked
         params = (after, *where.values(), -1 if limit is None else limit)
         found: list[R] = self._matching(table, self._rows(name, query, params), where)
-        if tails is not None and not where and limit is None and name not in self._next_seq:
+        if (
+            tails is not None
+            and not where
+            and (limit is None or len(found) < limit)  # read to the end of the log
+            and name not in self._next_seq
+        ):
             tails.most[name] = table.key_of(found[-1])[0] if found else after
         return found
 
@@ -462,11 +485,20 @@ class _SQLiteUnitOfWork:
         try:
             self._conn.execute("COMMIT")
         except _SQLITE_ERRORS as e:
+            if self._known is not None:  # whether it committed is unknown: forget everything
+                self._known.data_version = -1
             self.rollback()
             raise _storage_error(self._store.path, e) from e
-        if self._tails is not None:
+        known = self._known
+        if known is not None:
             for name, seq in self._next_seq.items():
-                self._tails.exact[name] = self._tails.most[name] = seq - 1
+                known.exact[name] = known.most[name] = seq - 1
+            rows = known.rows
+            if len(rows) + len(self._got) > _ROW_CACHE_SIZE:
+                rows.clear()
+            for k, record in self._got.items():
+                if k[0] not in _LOGS:
+                    rows[k] = record
         self._close()
 
     def rollback(self) -> None:
@@ -547,16 +579,17 @@ class SQLiteStore:
         # Hooks looked up once per table and store (decoding is the hot path of every read), on
         # first use: generating all of them up front would double the cost of opening.
         records = {t.name: t.record for t in TABLES}
-        self._unstructure = _Hooks(lambda name: converter.get_unstructure_hook(records[name]))
+        tables = {t.name: t for t in TABLES}
+        self._to_json = _Hooks(lambda name: json_encoder(converter, records[name]))
+        self._column_values = _Hooks(
+            lambda name: field_values(converter, records[name], _columns(tables[name]))
+        )
         self._structure = _Hooks(lambda name: converter.get_structure_hook(records[name]))
-        self._encode = json.JSONEncoder(
-            sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode
         self._decode = json.JSONDecoder().decode
         self._sql = {t.name: _table_sql(t) for t in TABLES}
         self._queries: dict[tuple[str, tuple[str, ...], bool], str] = {}
         self._records: dict[tuple[str, str], Any] = {}
-        self._tails: dict[sqlite3.Connection, _Tails] = {}
+        self._known: dict[sqlite3.Connection, _Known] = {}
         self._pool_lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._every: list[sqlite3.Connection] = []
@@ -806,7 +839,7 @@ class SQLiteStore:
                     # it); abandon them unclosed and open its own.
                     self._idle.clear()
                     self._every.clear()
-                    self._tails.clear()
+                    self._known.clear()
                     self._pid = os.getpid()
                 conn = self._idle.pop() if self._idle else None
             if conn is None:
@@ -825,7 +858,7 @@ class SQLiteStore:
         with self._pool_lock:
             if broken or self._closed:
                 self._every.remove(conn)
-                self._tails.pop(conn, None)
+                self._known.pop(conn, None)
                 conn.close()
             else:
                 self._idle.append(conn)
@@ -905,4 +938,6 @@ class SQLiteStore:
         try:
             yield conn
         finally:
+            # What it wrote does not change its own `data_version`: forget what it knew.
+            self._known.pop(conn, None)
             self._release(conn)
