@@ -46,7 +46,7 @@ from ..errors import (
     StorageError,
     UnsupportedSchema,
 )
-from ..serialization import make_converter
+from ..serialization import field_values, json_encoder, make_converter
 from .protocol import TABLES, Capabilities, DuplicateKey, Read, Table
 
 __all__ = ["APPLICATION", "MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "create_table_sql"]
@@ -464,8 +464,8 @@ class _PostgresUnitOfWork:
 
     def _row(self, table: Table[Any], record: Any) -> tuple[Any, ...]:
         store = self._store
-        data = store._unstructure[table.name](record)
-        return (*(data[c] for c in store._sql[table.name].columns), store._encode(data))
+        name = table.name
+        return (*store._values[name](record), store._to_json[name](record))
 
     def _decode(self, table: Table[R], row: tuple[Any, ...]) -> R:
         """A record from its row: `(doc,)`, or `(doc, seq)` for a log (the column wins)."""
@@ -922,6 +922,13 @@ class PostgresStore:
         records = {t.name: t.record for t in TABLES}
         self._unstructure = _Hooks(lambda name: converter.get_unstructure_hook(records[name]))
         self._structure = _Hooks(lambda name: converter.get_structure_hook(records[name]))
+        # A row's column values and doc straight from the record's fields (same text as
+        # `_encode` of the unstructured record, without building it).
+        self._to_json = _Hooks(lambda name: json_encoder(converter, records[name]))
+        tables = {t.name: t for t in TABLES}
+        self._values = _Hooks(
+            lambda name: field_values(converter, records[name], _columns(tables[name]))
+        )
         self._encode = json.JSONEncoder(
             sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode
