@@ -15,14 +15,6 @@ from jobslot_core.storage.postgres import PostgresStore
 from jobslot_core.testing.contract import StorageContract
 
 
-@pytest.fixture(scope="module")
-def schemas() -> Iterator[pg_support.Schemas]:
-    pg_support.require_server()
-    made = pg_support.Schemas()
-    yield made
-    made.drop_all()
-
-
 class TestPostgres(StorageContract):
     @pytest.fixture(autouse=True)
     def _schemas(self, schemas: pg_support.Schemas) -> None:

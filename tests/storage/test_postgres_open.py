@@ -7,7 +7,6 @@ from __future__ import annotations
 import multiprocessing
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 
@@ -69,14 +68,6 @@ def test_unreachable_server_is_a_storage_error_without_the_password() -> None:
     with pytest.raises(StorageError) as caught:
         PostgresStore("postgresql://someone:hunter2@127.0.0.1:1/none", connect_timeout_s=1.0)
     assert "hunter2" not in str(caught.value)
-
-
-@pytest.fixture(scope="module")
-def schemas() -> Iterator[pg_support.Schemas]:
-    pg_support.require_server()
-    made = pg_support.Schemas()
-    yield made
-    made.drop_all()
 
 
 def test_columns_are_typed_and_every_index_exists(schemas: pg_support.Schemas) -> None:

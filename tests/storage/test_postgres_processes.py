@@ -10,7 +10,7 @@ import random
 import signal
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pg_workers as workers
@@ -40,14 +40,6 @@ PROCESSES = 4
 ROUNDS = 5
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def schemas() -> Iterator[pg_support.Schemas]:
-    pg_support.require_server()
-    made = pg_support.Schemas()
-    yield made
-    made.drop_all()
 
 
 @pytest.fixture

@@ -18,14 +18,6 @@ from jobslot_core.storage.postgres import PostgresStore
 from jobslot_core.storage.protocol import DuplicateKey, Read
 
 
-@pytest.fixture(scope="module")
-def schemas() -> Iterator[pg_support.Schemas]:
-    pg_support.require_server()
-    made = pg_support.Schemas()
-    yield made
-    made.drop_all()
-
-
 @pytest.fixture
 def store(schemas: pg_support.Schemas) -> Iterator[PostgresStore]:
     s = PostgresStore(pg_support.dsn(), schema=schemas.new("review"), max_size=6)

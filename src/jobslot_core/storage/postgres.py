@@ -650,13 +650,16 @@ class _PostgresUnitOfWork:
             raise StorageError("unit_of_work", "read", "a read unit of work cannot write")
         self._writes.append((kind, table.name, key, row))
 
-    def append(self, table: Table[R], build: Callable[[int], R]) -> R:
+    def _check_append(self, table: Table[Any]) -> None:
         if not table.log:
             raise ValueError(f"{table.name} is not a log table")
         if not self._open:
             raise _closed_error()
         if not self._write:
             raise StorageError("unit_of_work", "read", "a read unit of work cannot write")
+
+    def append(self, table: Table[R], build: Callable[[int], R]) -> R:
+        self._check_append(table)
         if self._next_seq is None:
             rows = self._send(self._store._lock_tails, None, "tails").fetchall()
             self._next_seq = {log: int(seq) + 1 for log, seq in rows}
@@ -682,12 +685,7 @@ class _PostgresUnitOfWork:
         if self._next_seq is not None:
             self.append(table, build)
             return
-        if not table.log:
-            raise ValueError(f"{table.name} is not a log table")
-        if not self._open:
-            raise _closed_error()
-        if not self._write:
-            raise StorageError("unit_of_work", "read", "a read unit of work cannot write")
+        self._check_append(table)
         # Built now, as `append` would: what `build` reads may change before the commit.
         record: Any = build(0)
         if _renumber(record)(1) != build(1):
