@@ -18,7 +18,7 @@ from ..errors import (
     UnknownSecret,
 )
 from ..model import ActiveBuff, Offer, OfferSecret, OfferStatus, Progression, Selection
-from ..storage.protocol import ACTIVE_BUFFS, OFFERS, PROGRESSIONS, SECRETS, SELECTIONS, DuplicateKey
+from ..storage.protocol import ACTIVE_BUFFS, OFFERS, PROGRESSIONS, SECRETS, SELECTIONS
 from . import ledger, totals
 from ._context import Context, check_id
 from .slots import checkpoint
@@ -186,12 +186,8 @@ def select_buff(ctx: Context, wallet: str, offer_id: str, index: int) -> Selecti
         offer.catalog_version,
         ctx.now,
     )
-    try:
-        ctx.uow.insert(SELECTIONS, selection)
-    except DuplicateKey:
-        raise OfferAlreadyResolved(
-            "offer_id", offer_id, "this pit stop was already selected"
-        ) from None
+    # The offer is open and its Mek's scope held: no selection of this pit stop can exist.
+    ctx.uow.add(SELECTIONS, selection)
     ctx.uow.put(
         OFFERS,
         attrs.evolve(
