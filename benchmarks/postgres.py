@@ -143,11 +143,11 @@ def recording() -> Iterator[list[list[tuple[str, Any]]]]:
 
     transactions: list[list[tuple[str, Any]]] = []
     open_tx: dict[int, list[tuple[str, Any]]] = {}
-    original = psycopg.Connection.execute
+    original = psycopg.Cursor.execute
 
     def execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
         sql = str(query)
-        key = id(self)
+        key = id(self.connection)
         if sql.startswith("BEGIN ISOLATION LEVEL READ COMMITTED"):
             open_tx[key] = []
         elif sql == "COMMIT" and key in open_tx:
@@ -158,11 +158,11 @@ def recording() -> Iterator[list[list[tuple[str, Any]]]]:
             open_tx[key].append((sql, params))
         return original(self, query, params, **kwargs)
 
-    psycopg.Connection.execute = execute  # type: ignore[method-assign]
+    psycopg.Cursor.execute = execute  # type: ignore[method-assign]
     try:
         yield transactions
     finally:
-        psycopg.Connection.execute = original  # type: ignore[method-assign]
+        psycopg.Cursor.execute = original  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -217,21 +217,22 @@ def run_raw(
             [(q.replace(old, new), params) for q, params in tx if how == "all" or is_write(q)]
             for tx in txs
         ]
+        cur = conn.cursor()  # one cursor for everything: the cheapest way psycopg sends
         started = time.perf_counter()
         for tx in plan:
             if how == "pipelined":
                 with conn.pipeline():
-                    conn.execute("BEGIN")
+                    cur.execute("BEGIN")
                     for sql, params in tx:
-                        conn.execute(sql, params)
-                    conn.execute("COMMIT")
+                        cur.execute(sql, params)
+                    cur.execute("COMMIT")
             else:
-                conn.execute("BEGIN")
+                cur.execute("BEGIN")
                 for sql, params in tx:
-                    cur = conn.execute(sql, params)
+                    cur.execute(sql, params)
                     if cur.description is not None:
                         cur.fetchall()
-                conn.execute("COMMIT")
+                cur.execute("COMMIT")
         return time.perf_counter() - started
     finally:
         conn.close()

@@ -410,6 +410,7 @@ class _PostgresUnitOfWork:
         self._at_commit: dict[str, tuple[Table[Any], list[Any]]] = {}
         self._queue: list[_Statement] = list(store._begin_write if write else store._begin_read)
         self._writes: list[_RowWrite] = []  # sent after `_queue`, batched (`_batch`)
+        self._sink_cursor: Any = None
         # `prefetch`: reads sent after the next statement, in its pipeline, and their rows by
         # request until the unit of work writes to their table.
         self._ahead: list[tuple[_Request, str, Sequence[Any]]] = []
@@ -427,8 +428,9 @@ class _PostgresUnitOfWork:
         try:
             if queue or ahead:
                 with conn.pipeline():
+                    sink = self._sink()
                     for q_sql, q_params in queue:
-                        conn.execute(q_sql, q_params)
+                        sink.execute(q_sql, q_params)
                     cur = conn.execute(sql, params)
                     fetching = conn.execute(*self._store._read_ahead(ahead)) if ahead else None
                 if fetching is not None:
@@ -441,6 +443,13 @@ class _PostgresUnitOfWork:
             if _sqlstate(e) == _UNIQUE_VIOLATION and self._late_inserts:
                 raise _taken(e, what) from e
             raise _storage_error(e, what) from e
+
+    def _sink(self) -> Any:
+        """One cursor for the statements whose results nobody reads (a cursor per statement
+        costs about as much client time as sending it)."""
+        if self._sink_cursor is None:
+            self._sink_cursor = self._conn.cursor()
+        return self._sink_cursor
 
     def _pending(self) -> list[_Statement]:
         """The queued statements, then the queued row writes in as few statements as can be."""
@@ -750,15 +759,17 @@ class _PostgresUnitOfWork:
         try:
             if queue and store._commit_in_pipeline:
                 with conn.pipeline():
+                    sink = self._sink()
                     for q_sql, q_params in queue:
-                        conn.execute(q_sql, q_params)
+                        sink.execute(q_sql, q_params)
                     sent_commit = True
-                    conn.execute("COMMIT")
+                    sink.execute("COMMIT")
             else:
                 if queue:  # the writes, then COMMIT in a round trip of its own (measured only)
                     with conn.pipeline():
+                        sink = self._sink()
                         for q_sql, q_params in queue:
-                            conn.execute(q_sql, q_params)
+                            sink.execute(q_sql, q_params)
                 sent_commit = True
                 conn.execute("COMMIT")
         except store._driver_errors as e:
