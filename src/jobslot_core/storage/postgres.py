@@ -928,22 +928,19 @@ class PostgresStore:
         self._begin_write = tuple(begin_write)
         self._begin_read = tuple(begin_read)
         converter = make_converter()
-        records = {t.name: t.record for t in TABLES}
-        self._unstructure = _Hooks(lambda name: converter.get_unstructure_hook(records[name]))
-        self._structure = _Hooks(lambda name: converter.get_structure_hook(records[name]))
+        self._tables = {t.name: t for t in TABLES}
+        self._sql = {t.name: _table_sql(schema, t) for t in TABLES}
+        tables, sql = self._tables, self._sql
+        self._unstructure = _Hooks(lambda n: converter.get_unstructure_hook(tables[n].record))
+        self._structure = _Hooks(lambda n: converter.get_structure_hook(tables[n].record))
         # A row's column values and doc straight from the record's fields (same text as
         # `_encode` of the unstructured record, without building it).
-        self._to_json = _Hooks(lambda name: json_encoder(converter, records[name]))
-        tables = {t.name: t for t in TABLES}
-        self._values = _Hooks(
-            lambda name: field_values(converter, records[name], _columns(tables[name]))
-        )
+        self._to_json = _Hooks(lambda n: json_encoder(converter, tables[n].record))
+        self._values = _Hooks(lambda n: field_values(converter, tables[n].record, sql[n].columns))
         self._encode = json.JSONEncoder(
             sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode
         self._decode = json.JSONDecoder().decode
-        self._sql = {t.name: _table_sql(schema, t) for t in TABLES}
-        self._tables = {t.name: t for t in TABLES}
         self._ahead_sql: dict[tuple[tuple[str, str], ...], str] = {}
         self._kinds: dict[str, dict[str, type]] = {
             t.name: {c: _column_kind(t, c) for c in _columns(t)} for t in TABLES
