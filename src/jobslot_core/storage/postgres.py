@@ -46,7 +46,8 @@ from ..errors import (
     StorageError,
     UnsupportedSchema,
 )
-from ..serialization import field_values, json_encoder, make_converter
+from . import _codecs
+from ._codecs import columns as _columns
 from .protocol import TABLES, Capabilities, DuplicateKey, Read, Table
 
 __all__ = ["APPLICATION", "MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "create_table_sql"]
@@ -75,14 +76,6 @@ _LOGS = tuple(sorted(t.name for t in TABLES if t.log))
 def _q(name: str) -> str:
     """Quote an identifier (field names such as `key` are SQL keywords)."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def _columns(table: Table[Any]) -> tuple[str, ...]:
-    """Key fields, then index fields not already listed: the columns besides `doc`."""
-    seen: dict[str, None] = dict.fromkeys(table.key)
-    for ix in table.indexes:
-        seen.update(dict.fromkeys(ix))
-    return tuple(seen)
 
 
 def _column_type(table: Table[Any], field: str) -> str:
@@ -278,18 +271,6 @@ def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
 _RECORD_CACHE_SIZE = 4096
 _UNCACHED = frozenset({"idempotency", "catalogs", "events"})
 """Tables whose records hold free-form payloads (dicts, lists): never shared between reads."""
-
-
-class _Hooks(dict[str, Callable[..., Any]]):
-    """Table name -> converter hook, made on first lookup."""
-
-    def __init__(self, make: Callable[[str], Callable[..., Any]]) -> None:
-        super().__init__()
-        self._make = make
-
-    def __missing__(self, name: str) -> Callable[..., Any]:
-        hook = self[name] = self._make(name)
-        return hook
 
 
 _Statement = tuple[str, Sequence[Any] | None]
@@ -927,16 +908,14 @@ class PostgresStore:
             begin_read += local
         self._begin_write = tuple(begin_write)
         self._begin_read = tuple(begin_read)
-        converter = make_converter()
         self._tables = {t.name: t for t in TABLES}
         self._sql = {t.name: _table_sql(schema, t) for t in TABLES}
-        tables, sql = self._tables, self._sql
-        self._unstructure = _Hooks(lambda n: converter.get_unstructure_hook(tables[n].record))
-        self._structure = _Hooks(lambda n: converter.get_structure_hook(tables[n].record))
+        self._unstructure = _codecs.UNSTRUCTURE
+        self._structure = _codecs.STRUCTURE
         # A row's column values and doc straight from the record's fields (same text as
         # `_encode` of the unstructured record, without building it).
-        self._to_json = _Hooks(lambda n: json_encoder(converter, tables[n].record))
-        self._values = _Hooks(lambda n: field_values(converter, tables[n].record, sql[n].columns))
+        self._to_json = _codecs.TO_JSON
+        self._values = _codecs.VALUES
         self._encode = json.JSONEncoder(
             sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode

@@ -37,7 +37,8 @@ from ..errors import (
     StorageError,
     UnsupportedSchema,
 )
-from ..serialization import field_values, json_encoder, make_converter
+from . import _codecs
+from ._codecs import columns as _columns
 from .protocol import IDEMPOTENCY, TABLES, Capabilities, DuplicateKey, Read, Table
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
@@ -57,14 +58,6 @@ _MAX_TIMEOUT_S = 2_147_483
 def _q(name: str) -> str:
     """Quote an identifier (field names such as `key` are SQL keywords)."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def _columns(table: Table[Any]) -> tuple[str, ...]:
-    """Key fields, then index fields not already listed: the columns besides `doc`."""
-    seen: dict[str, None] = dict.fromkeys(table.key)
-    for ix in table.indexes:
-        seen.update(dict.fromkeys(ix))
-    return tuple(seen)
 
 
 def _index_name(table: Table[Any], fields: tuple[str, ...]) -> str:
@@ -187,6 +180,7 @@ _ROW_CACHE_SIZE = 4096
 
 _LOGS = frozenset(t.name for t in TABLES if t.log)
 
+
 def _closed_error() -> StorageError:
     return StorageError("unit_of_work", "closed", "the unit of work was committed or rolled back")
 
@@ -221,18 +215,6 @@ def _storage_error(path: str, e: BaseException, table: str | None = None) -> Sto
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 """SQLite's primary result codes for a lock another connection holds (the busy timeout ran
 out); extended codes carry them in their low byte."""
-
-
-class _Hooks(dict[str, Callable[..., Any]]):
-    """Table name -> converter hook, made on first lookup."""
-
-    def __init__(self, make: Callable[[str], Callable[..., Any]]) -> None:
-        super().__init__()
-        self._make = make
-
-    def __missing__(self, name: str) -> Callable[..., Any]:
-        hook = self[name] = self._make(name)
-        return hook
 
 
 class _Known:
@@ -575,16 +557,9 @@ class SQLiteStore:
             raise InvalidArgument("read_only", read_only, "a :memory: database cannot be read-only")
         self.read_only = read_only
         self.capabilities = Capabilities(shared_by_processes=not self._memory)
-        converter = make_converter()
-        # Hooks looked up once per table and store (decoding is the hot path of every read), on
-        # first use: generating all of them up front would double the cost of opening.
-        records = {t.name: t.record for t in TABLES}
-        tables = {t.name: t for t in TABLES}
-        self._to_json = _Hooks(lambda name: json_encoder(converter, records[name]))
-        self._column_values = _Hooks(
-            lambda name: field_values(converter, records[name], _columns(tables[name]))
-        )
-        self._structure = _Hooks(lambda name: converter.get_structure_hook(records[name]))
+        self._to_json = _codecs.TO_JSON
+        self._column_values = _codecs.VALUES
+        self._structure = _codecs.STRUCTURE
         self._decode = json.JSONDecoder().decode
         self._sql = {t.name: _table_sql(t) for t in TABLES}
         self._queries: dict[tuple[str, tuple[str, ...], bool], str] = {}
