@@ -57,7 +57,8 @@ def check_id(field: str, value: Any) -> str:
     """A non-empty, trimmed string of at most 200 characters, or `InvalidArgument`."""
     if not isinstance(value, str) or not value or len(value) > 200 or value != value.strip():
         raise InvalidArgument(field, value, "must be a non-empty string of at most 200 characters")
-    check_text(field, value)  # no lone surrogates: stores and documents need valid Unicode
+    if not value.isascii():
+        check_text(field, value)  # no lone surrogates: stores and documents need valid Unicode
     return value
 
 

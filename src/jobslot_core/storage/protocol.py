@@ -12,6 +12,7 @@ once (`Capabilities.parallel_scopes`). docs/storage.md ("Concurrency") says whic
 protects which invariant.
 """
 
+import operator
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -112,9 +113,17 @@ class Table(Generic[R]):
     key: tuple[str, ...]
     indexes: tuple[tuple[str, ...], ...] = ()
     log: bool = False
+    _key_getter: Callable[[Any], tuple[Any, ...]] = attrs.field(
+        init=False, eq=False, repr=False, hash=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        get = operator.attrgetter(*self.key)  # a tuple for two or more fields
+        one = len(self.key) == 1
+        object.__setattr__(self, "_key_getter", (lambda r: (get(r),)) if one else get)
 
     def key_of(self, record: R) -> tuple[Any, ...]:
-        return tuple(getattr(record, f) for f in self.key)
+        return self._key_getter(record)
 
     def queryable(self, fields: tuple[str, ...]) -> bool:
         """`find` may filter on a prefix of the key or of an index, nothing else."""

@@ -180,6 +180,9 @@ _ROW_CACHE_SIZE = 4096
 
 _LOGS = frozenset(t.name for t in TABLES if t.log)
 
+_MISSING: Any = object()
+"""Not in a cache (`None` there means: no such record)."""
+
 
 def _closed_error() -> StorageError:
     return StorageError("unit_of_work", "closed", "the unit of work was committed or rolled back")
@@ -260,7 +263,9 @@ class _SQLiteUnitOfWork:
         try:
             self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             if write:
-                known = store._known.setdefault(self._conn, _Known())
+                known = store._known.get(self._conn) or store._known.setdefault(
+                    self._conn, _Known()
+                )
                 version = self._conn.execute("PRAGMA data_version").fetchone()[0]
                 if version != known.data_version:
                     known.clear()
@@ -370,12 +375,13 @@ class _SQLiteUnitOfWork:
     def get(self, table: Table[R], key: _Key) -> R | None:
         key = tuple(key)
         at = (table.name, key)
-        if at in self._got:
-            found: R | None = self._got[at]
+        found: R | None = self._got.get(at, _MISSING)
+        if found is not _MISSING:
             return found
-        if self._known is not None and at in self._known.rows:
-            known: R | None = self._known.rows[at]
-            return known
+        if self._known is not None:
+            found = self._known.rows.get(at, _MISSING)
+            if found is not _MISSING:
+                return found
         rows = self._rows(table.name, self._store._sql[table.name].get, key)
         record = None
         if rows:
