@@ -1,5 +1,6 @@
 """MemoryStore: the in-memory adapter, with real transactions (an undo log and one lock)."""
 
+import operator
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -11,6 +12,12 @@ __all__ = ["MemoryStore"]
 
 R = TypeVar("R")
 _Key = tuple[Any, ...]
+
+
+def _values_of(fields: tuple[str, ...]) -> Callable[[Any], _Key]:
+    """A function giving a record's values of `fields`, as a tuple."""
+    get = operator.attrgetter(*fields)
+    return get if len(fields) > 1 else lambda r: (get(r),)
 
 
 class _TableData:
@@ -26,6 +33,10 @@ class _TableData:
             for n in range(1, len(fields) + 1)
             if fields[:n] != table.key
         }
+        # Each index's values of a record, read by one prepared getter.
+        self.by: list[tuple[Callable[[Any], _Key], dict[_Key, set[_Key]]]] = [
+            (_values_of(fields), index) for fields, index in self.indexes.items()
+        ]
         self.last_seq = 0
 
     def set(self, key: _Key, record: Any | None) -> None:
@@ -34,22 +45,21 @@ class _TableData:
             # A replacement touches only the indexes whose fields changed (most puts change a
             # count or a time, not the wallet or Mek the record is found by).
             self.rows[key] = record
-            for fields, index in self.indexes.items():
-                before = tuple(getattr(old, f) for f in fields)
-                after = tuple(getattr(record, f) for f in fields)
+            for values, index in self.by:
+                before, after = values(old), values(record)
                 if before != after:
                     index[before].discard(key)
                     index.setdefault(after, set()).add(key)
             return
         if old is not None:
-            for fields, index in self.indexes.items():
-                index[tuple(getattr(old, f) for f in fields)].discard(key)
+            for values, index in self.by:
+                index[values(old)].discard(key)
         if record is None:
             self.rows.pop(key, None)
             return
         self.rows[key] = record
-        for fields, index in self.indexes.items():
-            index.setdefault(tuple(getattr(record, f) for f in fields), set()).add(key)
+        for values, index in self.by:
+            index.setdefault(values(record), set()).add(key)
 
     def candidates(self, where: dict[str, Any]) -> list[_Key]:
         fields = tuple(where)
