@@ -8,12 +8,14 @@ entities). Derived facts (level, next pit stop, totals with the account buff) li
 import enum
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from .engine import BuffChoice
 from .frozen import deep_freeze
+
+T = TypeVar("T")
 
 __all__ = [
     "ActiveBuff",
@@ -36,6 +38,24 @@ __all__ = [
     "WalletStats",
     "WalletTotal",
 ]
+
+
+_INIT_FIELDS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def replace(record: T, **changes: Any) -> T:
+    """`attrs.evolve(record, **changes)`, with each class's init fields looked up once: the
+    service evolves a few records in every command."""
+    cls = record.__class__
+    fields = _INIT_FIELDS.get(cls)
+    if fields is None:
+        made_from = attrs.fields(cls)  # type: ignore[arg-type]
+        fields = _INIT_FIELDS[cls] = tuple((a.name, a.alias) for a in made_from if a.init)
+    for name, alias in fields:
+        if alias not in changes:
+            changes[alias] = getattr(record, name)
+    made: T = cls(**changes)
+    return made
 
 
 def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -3,10 +3,8 @@ between wallets (decision 13) with their ownership history."""
 
 from __future__ import annotations
 
-import attrs
-
 from ..errors import AlreadyExists, InvalidArgument, MekBusy
-from ..model import Mek, Ownership
+from ..model import Mek, Ownership, replace
 from ..storage.protocol import MEKS, OWNERSHIPS, SLOTS, wallet_scope
 from . import slots, totals
 from ._context import Context
@@ -34,7 +32,7 @@ def transfer_mek(ctx: Context, mek_id: str, to_wallet: str, from_wallet: str | N
     if mek.wallet == to_wallet:
         raise AlreadyExists("to_wallet", to_wallet, f"already owns Mek {mek_id!r}")
     slots.unslot_anywhere(ctx, mek_id)
-    moved = attrs.evolve(mek, wallet=to_wallet)
+    moved = replace(mek, wallet=to_wallet)
     ctx.uow.put(MEKS, moved)
     now = ctx.now
     ctx.append(OWNERSHIPS, lambda seq: Ownership(seq, mek_id, to_wallet, now))
@@ -53,7 +51,7 @@ def set_mek_available(ctx: Context, mek_id: str, available: bool, wallet: str | 
         slot = next(iter(ctx.uow.find(SLOTS, mek_id=mek_id)), None)
         if slot is not None:
             raise MekBusy("mek_id", mek_id, f"works slot {slot.slot_number}; unslot it first")
-    changed = attrs.evolve(mek, available=available)
+    changed = replace(mek, available=available)
     ctx.uow.put(MEKS, changed)
     ctx.emit("MekAvailabilityChanged", mek.wallet, mek_id=mek_id, available=available)
     return changed

@@ -3,8 +3,6 @@ re-rolls, and keeping one choice. Exactly one selection per pit stop (decision 1
 
 from __future__ import annotations
 
-import attrs
-
 from .. import progression as prog
 from ..catalog import JobType
 from ..engine import make_offer
@@ -17,7 +15,7 @@ from ..errors import (
     UnknownOffer,
     UnknownSecret,
 )
-from ..model import ActiveBuff, Offer, OfferSecret, OfferStatus, Progression, Selection
+from ..model import ActiveBuff, Offer, OfferSecret, OfferStatus, Progression, Selection, replace
 from ..storage.protocol import ACTIVE_BUFFS, OFFERS, PROGRESSIONS, SECRETS, SELECTIONS
 from . import ledger, totals
 from ._context import Context, check_id
@@ -120,7 +118,7 @@ def open_pit_stop(
     for offer in made:
         if offer.status is OfferStatus.OPEN:
             if offer.wallet != wallet:  # made before the Mek changed hands: now this owner's
-                offer = attrs.evolve(offer, wallet=wallet)
+                offer = replace(offer, wallet=wallet)
                 ctx.uow.put(OFFERS, offer)
             return offer
     offer = _make_offer(ctx, secret, wallet, p, number, reroll=0)
@@ -162,7 +160,7 @@ def reroll_offer(ctx: Context, secret: tuple[bytes, str], wallet: str, offer_id:
     if offer.reroll >= policy.max_rerolls:
         raise PolicyRefused("reroll", offer.reroll, f"at most {policy.max_rerolls} re-rolls")
     ledger.charge(ctx, wallet, policy.cost, f"re-roll {offer_id}")
-    ctx.uow.put(OFFERS, attrs.evolve(offer, status=OfferStatus.REROLLED, resolved_at_ms=ctx.now))
+    ctx.uow.put(OFFERS, replace(offer, status=OfferStatus.REROLLED, resolved_at_ms=ctx.now))
     p = ctx.progression(offer.mek_id, offer.job_key)
     new = _make_offer(ctx, secret, wallet, p, offer.pit_stop_number, offer.reroll + 1)
     ctx.emit("OfferRerolled", wallet, offer_id=offer_id, new_offer_id=new.offer_id)
@@ -190,14 +188,14 @@ def select_buff(ctx: Context, wallet: str, offer_id: str, index: int) -> Selecti
     ctx.uow.add(SELECTIONS, selection)
     ctx.uow.put(
         OFFERS,
-        attrs.evolve(
+        replace(
             offer, status=OfferStatus.SELECTED, selected_index=index, resolved_at_ms=ctx.now
         ),
     )
     p = ctx.progression(offer.mek_id, offer.job_key)
     ctx.uow.put(
         PROGRESSIONS,
-        attrs.evolve(checkpoint(p, ctx.now), pit_stops_resolved=p.pit_stops_resolved + 1),
+        replace(checkpoint(p, ctx.now), pit_stops_resolved=p.pit_stops_resolved + 1),
     )
     buff = ActiveBuff(
         buff_id=offer.offer_id,

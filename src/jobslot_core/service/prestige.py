@@ -9,7 +9,7 @@ import attrs
 from .. import progression as prog
 from ..catalog import BuffCarryMode, Catalog, JobType
 from ..errors import PrestigeNotReady
-from ..model import ActiveBuff, Offer, OfferStatus, PrestigeRecord, Progression, Reward
+from ..model import ActiveBuff, Offer, OfferStatus, PrestigeRecord, Progression, Reward, replace
 from ..results import PrestigePreview
 from ..storage.protocol import ACTIVE_BUFFS, OFFERS, PRESTIGES, PROGRESSIONS, WALLET_STATS
 from . import ledger, totals
@@ -55,7 +55,7 @@ def plan_prestige(
     if carry.mode is BuffCarryMode.CLEAR:
         lost, diminished = tuple(kept), ()
     else:
-        lost, diminished = (), tuple(attrs.evolve(b, scale=b.scale * carry.factor) for b in kept)
+        lost, diminished = (), tuple(replace(b, scale=b.scale * carry.factor) for b in kept)
     policy = catalog.policies.prestige
     rewards = []
     if policy.account_buff_percent > 0:
@@ -125,7 +125,7 @@ def prestige(ctx: Context, wallet: str, mek_id: str, job_key: str) -> PrestigeRe
     ctx.uow.add(PRESTIGES, record)
     ctx.uow.put(
         PROGRESSIONS,
-        attrs.evolve(
+        replace(
             p,
             tenure_ms=0,
             tenure_updated_ms=max(ctx.now, p.tenure_updated_ms),
@@ -136,7 +136,7 @@ def prestige(ctx: Context, wallet: str, mek_id: str, job_key: str) -> PrestigeRe
         ),
     )
     stats = ctx.stats(wallet)
-    ctx.uow.put(WALLET_STATS, attrs.evolve(stats, prestige_count=stats.prestige_count + 1))
+    ctx.uow.put(WALLET_STATS, replace(stats, prestige_count=stats.prestige_count + 1))
     totals.refresh(ctx, mek_id, wallet)
     ctx.emit(
         "Prestiged",

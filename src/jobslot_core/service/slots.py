@@ -3,8 +3,6 @@ taking them out. Tenure is checkpointed whenever a Mek enters or leaves a slot (
 
 from __future__ import annotations
 
-import attrs
-
 from ..catalog import JobChangeMode, JobType
 from ..errors import (
     AlreadyExists,
@@ -15,7 +13,7 @@ from ..errors import (
     SlotLocked,
     SlotNotPurchased,
 )
-from ..model import JobSlot, Progression, WalletStats
+from ..model import JobSlot, Progression, WalletStats, replace
 from ..storage.protocol import MEKS, PROGRESSIONS, SLOTS, WALLET_STATS, mek_scope
 from . import ledger
 from ._context import Context, check_int
@@ -35,7 +33,7 @@ __all__ = [
 
 def checkpoint(p: Progression, now_ms: int) -> Progression:
     """Write the tenure accrued so far into the record; the checkpoint never moves backwards."""
-    return attrs.evolve(
+    return replace(
         p, tenure_ms=p.tenure_at(now_ms), tenure_updated_ms=max(now_ms, p.tenure_updated_ms)
     )
 
@@ -97,9 +95,9 @@ def _put_job(ctx: Context, wallet: str, slot: JobSlot, job: JobType) -> JobSlot:
     stats = ctx.stats(wallet)
     if job.key not in stats.jobs_purchased:
         ctx.uow.put(
-            WALLET_STATS, attrs.evolve(stats, jobs_purchased=(*stats.jobs_purchased, job.key))
+            WALLET_STATS, replace(stats, jobs_purchased=(*stats.jobs_purchased, job.key))
         )
-    changed = attrs.evolve(slot, job_key=job.key, purchased_at_ms=ctx.now)
+    changed = replace(slot, job_key=job.key, purchased_at_ms=ctx.now)
     ctx.uow.put(SLOTS, changed)
     return changed
 
@@ -153,14 +151,14 @@ def assign_mek(ctx: Context, wallet: str, slot_number: int, mek_id: str) -> JobS
     )
     ctx.uow.put(
         PROGRESSIONS,
-        attrs.evolve(
+        replace(
             p,
             slot_number=slot_number,
             slot_wallet=wallet,
             tenure_updated_ms=max(ctx.now, p.tenure_updated_ms),
         ),
     )
-    changed = attrs.evolve(slot, mek_id=mek_id, slotted_at_ms=ctx.now)
+    changed = replace(slot, mek_id=mek_id, slotted_at_ms=ctx.now)
     ctx.uow.put(SLOTS, changed)
     ctx.emit("MekAssigned", wallet, slot_number=slot_number, mek_id=mek_id, job_key=slot.job_key)
     return changed
@@ -171,9 +169,9 @@ def unslot(ctx: Context, slot: JobSlot) -> JobSlot:
     assert slot.mek_id is not None and slot.job_key is not None
     ctx.require_scope(mek_scope(slot.mek_id))
     p = ctx.progression(slot.mek_id, slot.job_key)
-    frozen = attrs.evolve(checkpoint(p, ctx.now), slot_number=None, slot_wallet=None)
+    frozen = replace(checkpoint(p, ctx.now), slot_number=None, slot_wallet=None)
     ctx.uow.put(PROGRESSIONS, frozen)
-    empty = attrs.evolve(slot, mek_id=None, slotted_at_ms=None)
+    empty = replace(slot, mek_id=None, slotted_at_ms=None)
     ctx.uow.put(SLOTS, empty)
     ctx.emit(
         "MekUnslotted",
