@@ -100,6 +100,22 @@ class Capabilities:
     prefetch: bool = False
 
 
+class _KeyGetters(dict[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]):
+    """Key fields -> a function giving a record's values of them as a tuple (made once)."""
+
+    def __missing__(self, fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+        get = operator.attrgetter(*fields)  # a tuple for two or more fields
+        made = self[fields] = get if len(fields) > 1 else _one(get)
+        return made
+
+
+def _one(get: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, ...]]:
+    return lambda record: (get(record),)
+
+
+_KEY_GETTERS = _KeyGetters()
+
+
 @attrs.frozen
 class Table(Generic[R]):
     """A declared table: records of one class, a primary key, secondary indexes.
@@ -113,17 +129,9 @@ class Table(Generic[R]):
     key: tuple[str, ...]
     indexes: tuple[tuple[str, ...], ...] = ()
     log: bool = False
-    _key_getter: Callable[[Any], tuple[Any, ...]] = attrs.field(
-        init=False, eq=False, repr=False, hash=False
-    )
-
-    def __attrs_post_init__(self) -> None:
-        get = operator.attrgetter(*self.key)  # a tuple for two or more fields
-        one = len(self.key) == 1
-        object.__setattr__(self, "_key_getter", (lambda r: (get(r),)) if one else get)
 
     def key_of(self, record: R) -> tuple[Any, ...]:
-        return self._key_getter(record)
+        return _KEY_GETTERS[self.key](record)
 
     def queryable(self, fields: tuple[str, ...]) -> bool:
         """`find` may filter on a prefix of the key or of an index, nothing else."""
