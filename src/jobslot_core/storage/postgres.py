@@ -209,6 +209,7 @@ class _TableSql:
     select_doc: str
     order_by: str
     append_late: str
+    """Two WITH terms inserting records numbered after the tail that term `t` advanced."""
     many: dict[str, str]
     """`insert`, `upsert` and `delete` of many rows (`{rows}`: their VALUES)."""
 
@@ -231,19 +232,20 @@ def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
     arrays = ", ".join(
         [*(f"%b::{_column_type(table, c).split()[0]}[]" for c in rest), "%b::text[], %b::text[]"]
     )
-    # Advance the tail and insert the records numbered after it, in one statement (sent with
-    # COMMIT): the tail's row lock is held from here to the end of the commit, no longer. A
-    # missing tail row makes the seq NULL, and the insert fails instead of losing records.
-    # Each doc comes in two halves, the fields sorted before and after `seq`, joined around
-    # the seq: the same text `append` stores, which any release of the adapter reads.
+    # The records numbered after the tail, as two terms of the statement sent with COMMIT (the
+    # tail's UPDATE is a third, `t`): the tail's row lock is held from there to the end of the
+    # commit, no longer. A missing tail row makes the seq
+    # NULL, and the insert fails instead of losing records. Each doc comes in two halves, the
+    # fields sorted before and after `seq`, joined around the seq: the same text `append`
+    # stores, which any release of the adapter reads.
+    r = _q("r_" + table.name)
     append_late = (
-        f"WITH t AS (UPDATE {_q(schema)}.tails SET seq = seq + %s WHERE log = %s RETURNING seq),"
-        f" r AS (SELECT (SELECT seq FROM t) - %s + u.n AS seq, u.*"
+        f"{r} AS (SELECT (SELECT seq FROM t) - %s + u.n AS seq, u.*"
         f" FROM unnest({arrays}) WITH ORDINALITY"
-        f" AS u({', '.join([*(_q(c) for c in rest), 'pre', 'post', 'n'])}))"
-        f" INSERT INTO {name} ({col_list})"
+        f" AS u({', '.join([*(_q(c) for c in rest), 'pre', 'post', 'n'])})),"
+        f" {_q('a_' + table.name)} AS (INSERT INTO {name} ({col_list})"
         f" SELECT r.seq, {', '.join(f'r.{_q(c)}' for c in rest)}"
-        f"{', ' if rest else ''}r.pre || '\"seq\":' || r.seq::text || r.post FROM r"
+        f"{', ' if rest else ''}r.pre || '\"seq\":' || r.seq::text || r.post FROM {r} r)"
         if table.log
         else ""
     )
@@ -275,9 +277,12 @@ _UNCACHED = frozenset({"idempotency", "catalogs", "events"})
 
 _Statement = tuple[str, Sequence[Any] | None]
 _Request = tuple[str, str, tuple[Any, ...]]
+"""A read by kind (get, find, scan), table and arguments: what `prefetch` answers."""
 _RowWrite = tuple[str, str, tuple[Any, ...], tuple[Any, ...]]
 """A queued write: kind (insert, upsert, delete), table, key, and the row (or the key)."""
-"""A read by kind (get, find, scan), table and arguments: what `prefetch` answers."""
+_Late = tuple[frozenset[str], str, list[Any]]
+"""WITH terms ending the statement sent with COMMIT: the tables they write besides `tails`,
+their text, their parameters."""
 
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -432,11 +437,15 @@ class _PostgresUnitOfWork:
             self._sink_cursor = self._conn.cursor()
         return self._sink_cursor
 
-    def _pending(self) -> list[_Statement]:
-        """The queued statements, then the queued row writes in as few statements as can be."""
+    def _pending(self, late: Sequence[_Late] = ()) -> list[_Statement]:
+        """The queued statements, then the queued row writes in as few statements as can be,
+        the first of `late`'s terms ending the last of them, and a statement per further one."""
         queue, self._queue = self._queue, []
-        if self._writes:
-            queue.extend(self._store._batch(self._writes))
+        if self._writes or late:
+            batch = self._store._batch
+            queue.extend(batch(self._writes, late[0] if late else None))
+            for more in late[1:]:
+                queue.extend(batch([], more))
             self._writes = []
         return queue
 
@@ -684,10 +693,13 @@ class _PostgresUnitOfWork:
         self._known.appended(table)
         self._at_commit.setdefault(table.name, (table, []))[1].append(record)
 
-    def _late_appends(self) -> list[_Statement]:
-        """One statement per log holding `append_at_commit` records: tail and rows at once."""
-        statements: list[_Statement] = []
+    def _late(self) -> list[_Late]:
+        """The WITH terms that end the commit's statements: for each log holding
+        `append_at_commit` records, its tail advanced and the records numbered after it by the
+        server (a statement per log, in log order), or, when the tails are held, the tails this
+        unit of work moved."""
         store = self._store
+        late: list[_Late] = []
         for name, (_, records) in sorted(self._at_commit.items()):
             sql = store._sql[name]
             unstructure = store._unstructure[name]
@@ -705,9 +717,17 @@ class _PostgresUnitOfWork:
                 pres.append(before[:-1] + ("," if len(before) > 2 else ""))
                 posts.append(("," + after[1:]) if len(after) > 2 else "}")
             n = len(pres)
-            statements.append((sql.append_late, (n, name, n, *columns, pres, posts)))
+            terms = store._advance_tail + ", " + sql.append_late
+            late.append((frozenset((name,)), terms, [n, name, n, *columns, pres, posts]))
         self._at_commit = {}
-        return statements
+        if self._next_seq is not None:
+            moved = [
+                (log, seq - 1) for log, seq in self._next_seq.items() if seq != self._first_seq[log]
+            ]
+            if moved:
+                logs, seqs = [log for log, _ in moved], [seq for _, seq in moved]
+                late.append((frozenset(), store._set_tails, [logs, seqs]))
+        return late
 
     def scan(
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
@@ -724,13 +744,7 @@ class _PostgresUnitOfWork:
         if not self._open:
             raise _closed_error()
         store = self._store
-        queue = self._pending()
-        if self._next_seq is not None:
-            for log, seq in self._next_seq.items():
-                if seq != self._first_seq[log]:
-                    queue.append((store._set_tail, (seq - 1, log)))
-        if self._at_commit:
-            queue.extend(self._late_appends())
+        queue = self._pending(self._late())
         conn = self._conn
         begin = store._begin_write if self._write else store._begin_read
         if int(conn.info.transaction_status) == _IDLE and tuple(queue) == begin:
@@ -897,7 +911,17 @@ class PostgresStore:
             f"SELECT name FROM {s}.scopes WHERE name = ANY(%s::text[]) ORDER BY name FOR UPDATE"
         )
         self._lock_tails = f"SELECT log, seq FROM {s}.tails ORDER BY log FOR UPDATE"
-        self._set_tail = f"UPDATE {s}.tails SET seq = %s WHERE log = %s"
+        # The tails term `t` of a statement sent with COMMIT: one tail advanced by the records
+        # numbered there (one log per statement: several rows of one UPDATE would be locked in
+        # no set order, and could deadlock against the sorted `_lock_tails`), or the tails this
+        # unit of work holds set to what they reached (their locks are held already).
+        self._advance_tail = (
+            f"t AS (UPDATE {s}.tails SET seq = seq + %s WHERE log = %s RETURNING seq)"
+        )
+        self._set_tails = (
+            f"t AS (UPDATE {s}.tails AS x SET seq = d.seq"
+            f" FROM unnest(%s::text[], %s::bigint[]) AS d(log, seq) WHERE x.log = d.log)"
+        )
         begin_write: list[_Statement] = [("BEGIN ISOLATION LEVEL READ COMMITTED", None)]
         begin_read: list[_Statement] = [("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", None)]
         if pool is not None:
@@ -956,25 +980,26 @@ class PostgresStore:
 
     # -- connections -----------------------------------------------------------------------------
 
-    def _batch(self, writes: list[_RowWrite]) -> list[_Statement]:
+    def _batch(self, writes: list[_RowWrite], late: _Late | None = None) -> list[_Statement]:
         """Row writes in call order as few statements as can be: a statement gathers writes
         of several tables (one data-modifying WITH term per table, with its rows' VALUES)
         until a row it already writes, or another kind of write to a table it writes, comes
         (a statement changes a row at most once and a table one way; CockroachDB asks that
-        too)."""
+        too). The terms `late` (the log tails and the records numbered after them) end the
+        last statement, or, if it writes one of their tables, make one more."""
         statements: list[_Statement] = []
         groups: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
         touched: set[tuple[str, _Key]] = set()
         kinds: dict[str, str] = {}
 
-        def emit() -> None:
-            if len(groups) == 1 and len(rows := next(iter(groups.values()))) == 1:
+        def emit(tail: _Late | None = None) -> None:
+            if tail is None and len(groups) == 1 and len(rows := next(iter(groups.values()))) == 1:
                 kind, name = next(iter(groups))
                 forms = self._sql[name]
                 single = {"insert": forms.insert, "upsert": forms.upsert, "delete": forms.delete}
                 statements.append((single[kind], rows[0]))
-            elif groups:
-                terms = [
+            elif groups or tail is not None:
+                bodies = [
                     self._sql[name]
                     .many[kind]
                     .format(
@@ -983,15 +1008,14 @@ class PostgresStore:
                     for (kind, name), rows in groups.items()
                 ]
                 params = [v for rows in groups.values() for row in rows for v in row]
-                sql = (
-                    terms[0]
-                    if len(terms) == 1
-                    else (
-                        "WITH "
-                        + ", ".join(f"w{n} AS ({t})" for n, t in enumerate(terms))
-                        + " SELECT 1"
-                    )
-                )
+                if tail is None and len(bodies) == 1:
+                    sql = bodies[0]
+                else:
+                    terms = [f"w{n} AS ({body})" for n, body in enumerate(bodies)]
+                    if tail is not None:
+                        terms.append(tail[1])
+                        params.extend(tail[2])
+                    sql = "WITH " + ", ".join(terms) + " SELECT 1"
                 statements.append((sql, params))
             groups.clear()
             touched.clear()
@@ -1010,7 +1034,11 @@ class PostgresStore:
             groups.setdefault((kind, name), []).append(row)
             touched.add((name, key))
             kinds[name] = kind
-        emit()
+        if late is not None and (
+            not late[0].isdisjoint(kinds) or params + len(late[2]) > _MAX_PARAMS
+        ):
+            emit()
+        emit(late)
         return statements
 
     def _read_ahead(
