@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--wallets", type=int, default=10)
     parser.add_argument("--runs", type=int, default=4, help="measured runs after one warm-up")
     parser.add_argument("--repeat", type=int, default=5, help="timed passes (least kept)")
+    parser.add_argument("--count", type=int, default=1, help="counted passes (0: none)")
     args = parser.parse_args()
     cat = catalog()
     schema = f"cost_{uuid.uuid4().hex[:8]}"
@@ -138,7 +139,8 @@ def main() -> None:
             play(game, clock, meks, None)  # warm-up: psycopg prepares what it will
             pids = backends(store)
             with counting() as counts:
-                cycles = sum(play(game, clock, meks, counts) for _ in range(args.runs))
+                passes = range(args.runs * args.count)
+                cycles = sum(play(game, clock, meks, counts) for _ in passes)
             cpus: list[float] = []
             srvs: list[float] = []
             for _ in range(args.repeat):  # the least of each: what the cycles cost unhindered
@@ -147,22 +149,20 @@ def main() -> None:
                 cpus.append((time.process_time() - cpu0) / timed)
                 srvs.append((backend_cpu_s(pids) - srv0) / timed)
             assert audit(store) == ()
-            print(f"{cycles} cycles counted ({args.wallets} wallets)")
-            commands = {
+            for kind, n in {
                 "open_pit_stop": cycles,
                 "select_buff": cycles,
                 "prestige": cycles // len(stops_ms(cat)),
-            }
-            for kind, n in commands.items():
+            }.items():
+                if n:
+                    trips, statements = counts.trips[kind] / n, counts.statements[kind] / n
+                    print(f"{kind:14} round trips {trips:5.2f}  statements {statements:5.2f}")
+            if cycles:
+                total = sum(counts.statements.values()) - counts.statements["setup"]
                 print(
-                    f"{kind:14} round trips {counts.trips[kind] / n:5.2f}"
-                    f"  statements {counts.statements[kind] / n:5.2f}"
+                    f"per cycle ({cycles} counted): statements {total / cycles:.2f}, distinct SQL"
+                    f" texts {len(counts.texts)}, prepared on the server {prepared(store)}"
                 )
-            total = sum(counts.statements[k] for k in commands)
-            print(
-                f"per cycle: statements {total / cycles:.2f}, distinct SQL texts"
-                f" {len(counts.texts)}, prepared on the server {prepared(store)}"
-            )
             print(
                 f"per cycle, least of {args.repeat} passes of {timed}: client CPU"
                 f" {min(cpus) * 1000:.3f} ms, server backend CPU {min(srvs) * 1000:.3f} ms"

@@ -396,7 +396,11 @@ class _PostgresUnitOfWork:
         self._at_commit: dict[str, tuple[Table[Any], list[Any]]] = {}
         self._queue: list[_Statement] = list(store._begin_write if write else store._begin_read)
         self._writes: list[_RowWrite] = []  # sent after `_queue`, batched (`_batch`)
-        self._sink_cursor: Any = None
+        # The connection's cursors (kept with it: a cursor per statement costs about as much
+        # client time as sending it): one for the statements whose results nobody reads, one
+        # for the statement whose results the caller reads (before it sends another), one for
+        # the reads sent ahead.
+        self._cursors: tuple[Any, Any, Any] = store._cursors_of(self._conn)
         # `prefetch`: reads sent after the next statement, in its pipeline, and their rows by
         # request until the unit of work writes to their table.
         self._ahead: list[tuple[_Request, str, Sequence[Any]]] = []
@@ -412,17 +416,18 @@ class _PostgresUnitOfWork:
         ahead, self._ahead = self._ahead, []
         conn = self._conn
         try:
+            sink, cur, fetching = self._cursors
             if queue or ahead:
                 with conn.pipeline():
-                    sink = self._sink()
                     for q_sql, q_params in queue:
                         sink.execute(q_sql, q_params)
-                    cur = conn.execute(sql, params)
-                    fetching = conn.execute(*self._store._read_ahead(ahead)) if ahead else None
-                if fetching is not None:
+                    cur.execute(sql, params)
+                    if ahead:
+                        fetching.execute(*self._store._read_ahead(ahead))
+                if ahead:
                     self._fetched(ahead, fetching.fetchall())
             else:
-                cur = conn.execute(sql, params)
+                cur.execute(sql, params)
             return cur
         except self._store._driver_errors as e:
             self._fail()
@@ -430,12 +435,6 @@ class _PostgresUnitOfWork:
                 raise _taken(e, what) from e
             raise _storage_error(e, what) from e
 
-    def _sink(self) -> Any:
-        """One cursor for the statements whose results nobody reads (a cursor per statement
-        costs about as much client time as sending it)."""
-        if self._sink_cursor is None:
-            self._sink_cursor = self._conn.cursor()
-        return self._sink_cursor
 
     def _pending(self, late: Sequence[_Late] = ()) -> list[_Statement]:
         """The queued statements, then the queued row writes in as few statements as can be,
@@ -754,7 +753,7 @@ class _PostgresUnitOfWork:
         try:
             if queue and store._commit_in_pipeline:
                 with conn.pipeline():
-                    sink = self._sink()
+                    sink = self._cursors[0]
                     for q_sql, q_params in queue:
                         sink.execute(q_sql, q_params)
                     sent_commit = True
@@ -762,7 +761,7 @@ class _PostgresUnitOfWork:
             else:
                 if queue:  # the writes, then COMMIT in a round trip of its own (measured only)
                     with conn.pipeline():
-                        sink = self._sink()
+                        sink = self._cursors[0]
                         for q_sql, q_params in queue:
                             sink.execute(q_sql, q_params)
                 sent_commit = True
@@ -891,6 +890,9 @@ class PostgresStore:
         self._closed = False
         self._in_uow = threading.local()
         self._host_autocommit: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+        self._conn_cursors: weakref.WeakKeyDictionary[Any, tuple[Any, Any, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
         s = _q(schema)
         # One statement takes every scope row in name order, made on first use: an upsert
         # locks the row it meets whether it inserts it or finds it ("all rows will be locked
@@ -1057,6 +1059,13 @@ class PostgresStore:
             if len(self._ahead_sql) < 1024:
                 self._ahead_sql[shape] = sql
         return sql, [p for _, _, params in ahead for p in params]
+
+    def _cursors_of(self, conn: Any) -> tuple[Any, Any, Any]:
+        """The cursors a unit of work sends through on `conn`, made once per connection."""
+        cursors = self._conn_cursors.get(conn)
+        if cursors is None:
+            cursors = self._conn_cursors[conn] = (conn.cursor(), conn.cursor(), conn.cursor())
+        return cursors
 
     def _configure(self, conn: Any) -> None:
         """Each new connection of the store's own pool: its timeouts, set once per session."""
