@@ -947,6 +947,7 @@ class PostgresStore:
         ).encode
         self._decode = json.JSONDecoder().decode
         self._ahead_sql: dict[tuple[tuple[str, str], ...], str] = {}
+        self._batch_sql: dict[tuple[tuple[tuple[str, str, int], ...], str | None], str] = {}
         self._kinds: dict[str, dict[str, type]] = {
             t.name: {c: _column_kind(t, c) for c in _columns(t)} for t in TABLES
         }
@@ -1001,23 +1002,18 @@ class PostgresStore:
                 single = {"insert": forms.insert, "upsert": forms.upsert, "delete": forms.delete}
                 statements.append((single[kind], rows[0]))
             elif groups or tail is not None:
-                bodies = [
-                    self._sql[name]
-                    .many[kind]
-                    .format(
-                        rows=", ".join(["(" + ", ".join(["%s"] * len(rows[0])) + ")"] * len(rows))
-                    )
-                    for (kind, name), rows in groups.items()
-                ]
+                shape = (
+                    tuple((kind, name, len(rows)) for (kind, name), rows in groups.items()),
+                    None if tail is None else tail[1],
+                )
+                sql = self._batch_sql.get(shape)
+                if sql is None:
+                    sql = self._batch_text(groups, tail)
+                    if len(self._batch_sql) < 1024:
+                        self._batch_sql[shape] = sql
                 params = [v for rows in groups.values() for row in rows for v in row]
-                if tail is None and len(bodies) == 1:
-                    sql = bodies[0]
-                else:
-                    terms = [f"w{n} AS ({body})" for n, body in enumerate(bodies)]
-                    if tail is not None:
-                        terms.append(tail[1])
-                        params.extend(tail[2])
-                    sql = "WITH " + ", ".join(terms) + " SELECT 1"
+                if tail is not None:
+                    params.extend(tail[2])
                 statements.append((sql, params))
             groups.clear()
             touched.clear()
@@ -1042,6 +1038,23 @@ class PostgresStore:
             emit()
         emit(late)
         return statements
+
+    def _batch_text(
+        self, groups: dict[tuple[str, str], list[tuple[Any, ...]]], tail: _Late | None
+    ) -> str:
+        """The statement of `_batch` writing these groups of rows (and ending with `tail`)."""
+        bodies = [
+            self._sql[name]
+            .many[kind]
+            .format(rows=", ".join(["(" + ", ".join(["%s"] * len(rows[0])) + ")"] * len(rows)))
+            for (kind, name), rows in groups.items()
+        ]
+        if tail is None and len(bodies) == 1:
+            return bodies[0]
+        terms = [f"w{n} AS ({body})" for n, body in enumerate(bodies)]
+        if tail is not None:
+            terms.append(tail[1])
+        return "WITH " + ", ".join(terms) + " SELECT 1"
 
     def _read_ahead(
         self, ahead: list[tuple[_Request, str, Sequence[Any]]]
