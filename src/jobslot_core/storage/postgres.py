@@ -48,7 +48,7 @@ from ..errors import (
 )
 from . import _codecs
 from ._codecs import columns as _columns
-from .protocol import TABLES, Capabilities, DuplicateKey, Read, Table
+from .protocol import EVENTS, TABLES, Capabilities, DuplicateKey, Read, Table
 
 __all__ = ["APPLICATION", "MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "create_table_sql"]
 
@@ -71,6 +71,14 @@ _IDLE = 0
 """libpq's PQTRANS_IDLE: no transaction open on the connection (nothing to roll back)."""
 
 _LOGS = tuple(sorted(t.name for t in TABLES if t.log))
+
+_OUTBOX = EVENTS.name
+"""The log every command appends to: its tail is locked last, and only when it must be."""
+
+
+def _tail_order(log: str) -> tuple[bool, str]:
+    """The order log tails are locked in: by name, the outbox's last."""
+    return (log == _OUTBOX, log)
 
 
 def _q(name: str) -> str:
@@ -658,15 +666,30 @@ class _PostgresUnitOfWork:
 
     def append(self, table: Table[R], build: Callable[[int], R]) -> R:
         self._check_append(table)
-        if self._next_seq is None:
-            rows = self._send(self._store._lock_tails, None, "tails").fetchall()
-            self._next_seq = {log: int(seq) + 1 for log, seq in rows}
-            self._first_seq = dict(self._next_seq)
-            at_commit, self._at_commit = self._at_commit, {}
-            for late_table, records in at_commit.values():
-                for late in records:
-                    self._append_now(late_table, _renumber(late))
+        if self._next_seq is None or table.name not in self._next_seq:
+            self._hold_tails(table.name)
         return self._append_now(table, build)
+
+    def _hold_tails(self, log: str) -> None:
+        """Lock the log tails `append` to `log` needs, in the one order every unit of work
+        takes them (the other logs' tails by name, the outbox's last): the first append to a
+        log other than the outbox locks the other logs' tails, and leaves the outbox's to its
+        records numbered at commit; an append to the outbox locks what is not held yet. Records
+        queued at commit for a log now held are numbered now, in call order."""
+        store = self._store
+        if self._next_seq is None:
+            sql = store._lock_tails if log == _OUTBOX else store._lock_log_tails
+        else:
+            sql = store._lock_outbox_tail  # the only tail not held with the others
+        rows = self._send(sql, None, "tails").fetchall()
+        held = {name: int(seq) + 1 for name, seq in rows}
+        self._next_seq = {**(self._next_seq or {}), **held}
+        self._first_seq.update(held)
+        for name in sorted(held, key=_tail_order):
+            queued = self._at_commit.pop(name, None)
+            if queued is not None:
+                for late in queued[1]:
+                    self._append_now(queued[0], _renumber(late))
 
     def _append_now(self, table: Table[R], build: Callable[[int], R]) -> R:
         assert self._next_seq is not None
@@ -679,8 +702,8 @@ class _PostgresUnitOfWork:
 
     def append_at_commit(self, table: Table[R], build: Callable[[int], R]) -> None:
         """Numbered by the statement that advances the tail, sent with COMMIT (unless an
-        `append` already holds the tails)."""
-        if self._next_seq is not None:
+        `append` already holds the log's tail)."""
+        if self._next_seq is not None and table.name in self._next_seq:
             self.append(table, build)
             return
         self._check_append(table)
@@ -693,13 +716,20 @@ class _PostgresUnitOfWork:
         self._at_commit.setdefault(table.name, (table, []))[1].append(record)
 
     def _late(self) -> list[_Late]:
-        """The WITH terms that end the commit's statements: for each log holding
-        `append_at_commit` records, its tail advanced and the records numbered after it by the
-        server (a statement per log, in log order), or, when the tails are held, the tails this
-        unit of work moved."""
+        """The WITH terms that end the commit's statements: the held tails this unit of work
+        moved, then, for each log holding `append_at_commit` records, its tail advanced and the
+        records numbered after it by the server (a statement per log, in the tails' order)."""
         store = self._store
         late: list[_Late] = []
-        for name, (_, records) in sorted(self._at_commit.items()):
+        if self._next_seq is not None:
+            moved = [
+                (log, seq - 1) for log, seq in self._next_seq.items() if seq != self._first_seq[log]
+            ]
+            if moved:
+                logs, seqs = [log for log, _ in moved], [seq for _, seq in moved]
+                late.append((frozenset(), store._set_tails, [logs, seqs]))
+        for name in sorted(self._at_commit, key=_tail_order):
+            records = self._at_commit[name][1]
             sql = store._sql[name]
             unstructure = store._unstructure[name]
             rest = [c for c in sql.columns if c != "seq"]
@@ -719,13 +749,6 @@ class _PostgresUnitOfWork:
             terms = store._advance_tail + ", " + sql.append_late
             late.append((frozenset((name,)), terms, [n, name, n, *columns, pres, posts]))
         self._at_commit = {}
-        if self._next_seq is not None:
-            moved = [
-                (log, seq - 1) for log, seq in self._next_seq.items() if seq != self._first_seq[log]
-            ]
-            if moved:
-                logs, seqs = [log for log, _ in moved], [seq for _, seq in moved]
-                late.append((frozenset(), store._set_tails, [logs, seqs]))
         return late
 
     def scan(
@@ -912,10 +935,20 @@ class PostgresStore:
         self._lock_again = (
             f"SELECT name FROM {s}.scopes WHERE name = ANY(%s::text[]) ORDER BY name FOR UPDATE"
         )
-        self._lock_tails = f"SELECT log, seq FROM {s}.tails ORDER BY log FOR UPDATE"
+        # The tails are locked in one order (by name, the outbox's last; rows are locked in
+        # the order sorted), so two units of work never wait for each other's.
+        self._lock_tails = (
+            f"SELECT log, seq FROM {s}.tails ORDER BY log = '{_OUTBOX}', log FOR UPDATE"
+        )
+        self._lock_log_tails = (
+            f"SELECT log, seq FROM {s}.tails WHERE log <> '{_OUTBOX}' ORDER BY log FOR UPDATE"
+        )
+        self._lock_outbox_tail = (
+            f"SELECT log, seq FROM {s}.tails WHERE log = '{_OUTBOX}' FOR UPDATE"
+        )
         # The tails term `t` of a statement sent with COMMIT: one tail advanced by the records
         # numbered there (one log per statement: several rows of one UPDATE would be locked in
-        # no set order, and could deadlock against the sorted `_lock_tails`), or the tails this
+        # no set order, and could deadlock against the ordered `_lock_tails`), or the tails this
         # unit of work holds set to what they reached (their locks are held already).
         self._advance_tail = (
             f"t AS (UPDATE {s}.tails SET seq = seq + %s WHERE log = %s RETURNING seq)"
