@@ -72,7 +72,8 @@ def test_pit_stop_commands_take_three_round_trips_and_a_currency_buff_four(
 ) -> None:
     """open_pit_stop, select_buff and prestige: 3 round trips each; a one-time buff crediting
     a currency: 4 (its balance travels with the lock; its ledger line locks the log tails).
-    Every commit sends the command's writes as one statement, then COMMIT."""
+    Every commit sends the command's writes as one statement (and the events numbered after
+    the outbox tail in it, or, behind a ledger line, in one more), then COMMIT."""
     catalog = load_catalog(CATALOG)
     clock = ManualClock(start_ms=0)
     game = JobSlots(store, catalog, secret=b"round trip secret 2026", secret_id="s1", clock=clock)
@@ -100,7 +101,10 @@ def test_pit_stop_commands_take_three_round_trips_and_a_currency_buff_four(
                 sent.clear()
                 game.select_buff(wallet, offer.offer_id, index)
                 trips[kinds[index]].add(sent.trips)
-                assert len(_commit_statements(sent.statements)) == 2, sent.statements
+                # The ledger line's tail is set with the writes; the events get the outbox
+                # tail in a statement of their own (the outbox tail is locked at commit only).
+                statements = 3 if kinds[index] == "currency" else 2
+                assert len(_commit_statements(sent.statements)) == statements, sent.statements
         prestiged: set[int] = set()
         for wallet, mek in meks:
             sent.clear()
@@ -161,3 +165,40 @@ def test_a_commit_sends_the_writes_the_tail_and_the_events_as_one_statement(
     docs = {seq: doc for seq, doc in rows}
     assert docs[2] == docs[4].replace('"seq":4', '"seq":2')
     assert docs[3] == docs[5].replace('"seq":5', '"seq":3')
+
+
+def test_a_ledger_line_leaves_the_outbox_tail_to_the_commit(store: PostgresStore) -> None:
+    """A unit of work that appended a ledger line (its seq is read at once: the log tails are
+    locked) holds the outbox tail only while it commits: another unit of work commits events
+    meanwhile, and the outbox stays gapless in commit order."""
+    import threading
+
+    with store.unit_of_work() as first:
+        first.lock([p.wallet_scope("a")])
+        line = first.append(
+            p.LEDGER, lambda seq: model.LedgerEntry(seq, "a", "gold", 5, 5, "x", "", 1)
+        )
+        first.append_at_commit(
+            p.EVENTS, lambda seq: model.Event(seq, "CurrencyGranted", "a", 1, {"ledger_seq": 1})
+        )
+        done = threading.Event()
+
+        def other() -> None:
+            with store.unit_of_work() as uow:
+                uow.lock([p.wallet_scope("b")])
+                uow.append_at_commit(p.EVENTS, lambda seq: model.Event(seq, "Other", "b", 2, {}))
+                uow.commit()
+            done.set()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        assert done.wait(10), "the events of another wallet waited for the ledger's unit of work"
+        first.commit()
+    thread.join(10)
+    assert line.seq == 1
+    with store.unit_of_work(write=False) as uow:
+        assert [(e.seq, e.kind) for e in uow.scan(p.EVENTS)] == [
+            (1, "Other"),
+            (2, "CurrencyGranted"),
+        ]
+        assert [e.seq for e in uow.scan(p.LEDGER)] == [1]
