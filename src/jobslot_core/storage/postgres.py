@@ -11,10 +11,13 @@ and `tails` (the last seq of each log).
 
 Concurrency (docs/postgres.md says what each guarantee rests on): a write unit of work runs at
 READ COMMITTED and takes its scopes as row locks (`SELECT ... FROM scopes ... ORDER BY name FOR
-UPDATE`); its first log append locks the log tails (one statement), and everything written after
-that is sent together with COMMIT in one pipeline, so the tails are held for about one round
-trip. Writes that need no answer (put, delete, appends) are queued and travel with the next
-statement that does. Read units of work are REPEATABLE READ READ ONLY: one snapshot.
+UPDATE`); its first log append locks the log tails (one statement; the outbox's only when it
+appends there itself), and everything written after that is sent together with COMMIT in one
+pipeline, so the tails are held for about one round trip. Records of `append_at_commit` (the
+events) are numbered by the server in the statement carrying the queued writes, sent with
+COMMIT: the outbox tail is held for the commit alone. Writes that need no answer (put, delete,
+appends) are queued and travel with the next statement that does. Read units of work are
+REPEATABLE READ READ ONLY: one snapshot.
 
 Errors: SQLSTATE class 40 (serialization failure, deadlock) and 55P03 (lock not available)
 become `ConcurrencyConflict`; a duplicate key on `insert` is `DuplicateKey` (or, for an insert
