@@ -171,8 +171,14 @@ def one_row_per_statement() -> Iterator[None]:
     rows the raw baselines replay)."""
     original = PostgresStore._batch
 
-    def single(self: PostgresStore, writes: list[Any]) -> list[Any]:
-        return [statement for write in writes for statement in original(self, [write])]
+    def single(self: PostgresStore, writes: list[Any], late: Any = None) -> list[Any]:
+        statements = [statement for write in writes for statement in original(self, [write])]
+        if late is not None and late[1] == self._set_tails:  # the tails held: one row each
+            update = f'UPDATE "{self.schema}".tails SET seq = %s WHERE log = %s'
+            statements.extend((update, (seq, log)) for log, seq in zip(*late[2], strict=True))
+        elif late is not None:  # the tails and the records numbered after them: one statement
+            statements.extend(original(self, [], late))
+        return statements
 
     PostgresStore._batch = single  # type: ignore[method-assign]
     try:

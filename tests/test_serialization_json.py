@@ -113,3 +113,22 @@ def test_a_class_with_its_own_hook_is_encoded_by_that_hook() -> None:
     assert json_encoder(make_converter(), Outer)(record) == (
         '{"inner":{"a":1},"items":[{"a":2}],"maybe":{"a":3}}'
     )
+
+
+def test_a_frozen_payload_is_encoded_as_its_plain_data_unless_a_hook_says_otherwise() -> None:
+    """A free-form (`Any`) field holding frozen data is written as json writes the plain data
+    it thaws to; a converter with its own hook for frozen dicts gets that hook's output."""
+    from jobslot_core.frozen import FrozenDict
+    from jobslot_core.model import IdempotencyRecord
+
+    result = {"b": [1, 2.5, {"z": None, "é": "x"}], "a": (True, "q"), "n": float("nan")}
+    record = IdempotencyRecord("w", "k", "cmd", "f", "T", result, 7)
+    assert json_encoder(CONVERTER, IdempotencyRecord)(record) == reference(
+        record, IdempotencyRecord
+    )
+    assert '"result":{"a":[true,"q"],"b":[1,2.5,{"z":null,"é":"x"}],"n":NaN}' in json_encoder(
+        CONVERTER, IdempotencyRecord
+    )(record)
+    converter = make_converter()
+    converter.register_unstructure_hook(FrozenDict, lambda d: {"keys": sorted(d)})
+    assert '"result":{"keys":["a","b","n"]}' in json_encoder(converter, IdempotencyRecord)(record)

@@ -185,6 +185,8 @@ _PLAIN_FAST = {
 
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 
+_FROZEN = (FrozenDict, FrozenList)
+
 
 def _encode_flat_mapping(value: Any) -> str | None:
     """JSON of a dict of str keys and plain values (an event's data), or None for any other."""
@@ -285,6 +287,14 @@ class _Encoders:
                     f"('[' + ','.join([_item{i}(x) for x in _v]) + ']'"
                     f" if (_v := {get}).__class__ is tuple else _slow{i}(_v))"
                 )
+        if kind is Any and all(
+            self.converter.get_unstructure_hook(frozen) is thaw for frozen in _FROZEN
+        ):
+            # A frozen payload (a stored record's free-form field): json writes it as it writes
+            # the plain data `thaw` would copy it into (FrozenDict and FrozenList are a dict and
+            # a list), without the copy.
+            names["_json_"], names["_frozen_"] = _encode_json, _FROZEN
+            return f"(_json_(_v) if (_v := {get}).__class__ in _frozen_ else _slow{i}(_v))"
         return f"_slow{i}({get})"
 
     def _item(self, kind: Any) -> Callable[[Any], str] | None:

@@ -26,6 +26,7 @@ from ..results import AvailableJobs, MekBuffs, PlayerSlots, PrestigePreview, Wal
 from ..storage.protocol import (
     ACTIVE_BUFFS,
     ADMIN_SCOPE,
+    BALANCES,
     CATALOGS,
     MEK_TOTALS,
     MEKS,
@@ -72,11 +73,12 @@ class _OfferPeek:
     """The offer as a first read shows it: its Mek's scope, and the reads the command makes
     once that is held (a guess from the peek: the body reads again under the lock)."""
 
-    __slots__ = ("_offer", "_offer_id", "_wallet")
+    __slots__ = ("_index", "_offer", "_offer_id", "_wallet")
 
-    def __init__(self, wallet: str, offer_id: str) -> None:
+    def __init__(self, wallet: str, offer_id: str, index: int | None = None) -> None:
         self._wallet = wallet
         self._offer_id = offer_id
+        self._index = index  # the choice `select_buff` keeps
         self._offer: Offer | None = None
 
     def scopes(self, uow: UnitOfWork) -> Iterable[str]:
@@ -87,12 +89,18 @@ class _OfferPeek:
         offer = self._offer
         if offer is None:
             return []
-        return [
+        first = [
             Read.get(OFFERS, self._offer_id),
             Read.get(MEKS, offer.mek_id),
             Read.get(PROGRESSIONS, offer.mek_id, offer.job_key),
-            *_totals_reads(self._wallet, offer.mek_id),
         ]
+        index = self._index
+        if type(index) is int and 0 <= index < len(offer.choices):
+            choice = offer.choices[index]
+            if not choice.permanent and choice.currency is not None:
+                # A one-time buff credits its currency (`ledger.post`), and leaves the totals.
+                return [*first, Read.get(BALANCES, self._wallet, choice.currency)]
+        return [*first, *_totals_reads(self._wallet, offer.mek_id)]
 
 
 def _totals_reads(wallet: str, mek_id: str) -> list[Read]:
@@ -452,7 +460,7 @@ class JobSlots:
             Selection,
             lambda ctx: pit_stops.select_buff(ctx, wallet, offer_id, index),
             scope=wallet_scope(wallet),
-            also=(peek := _OfferPeek(wallet, offer_id)).scopes,
+            also=(peek := _OfferPeek(wallet, offer_id, index)).scopes,
             reads=peek.reads,
         )
 

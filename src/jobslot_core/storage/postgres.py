@@ -11,10 +11,13 @@ and `tails` (the last seq of each log).
 
 Concurrency (docs/postgres.md says what each guarantee rests on): a write unit of work runs at
 READ COMMITTED and takes its scopes as row locks (`SELECT ... FROM scopes ... ORDER BY name FOR
-UPDATE`); its first log append locks the log tails (one statement), and everything written after
-that is sent together with COMMIT in one pipeline, so the tails are held for about one round
-trip. Writes that need no answer (put, delete, appends) are queued and travel with the next
-statement that does. Read units of work are REPEATABLE READ READ ONLY: one snapshot.
+UPDATE`); its first log append locks the log tails (one statement; the outbox's only when it
+appends there itself), and everything written after that is sent together with COMMIT in one
+pipeline, so the tails are held for about one round trip. Records of `append_at_commit` (the
+events) are numbered by the server in the statement carrying the queued writes, sent with
+COMMIT: the outbox tail is held for the commit alone. Writes that need no answer (put, delete,
+appends) are queued and travel with the next statement that does. Read units of work are
+REPEATABLE READ READ ONLY: one snapshot.
 
 Errors: SQLSTATE class 40 (serialization failure, deadlock) and 55P03 (lock not available)
 become `ConcurrencyConflict`; a duplicate key on `insert` is `DuplicateKey` (or, for an insert
@@ -48,7 +51,7 @@ from ..errors import (
 )
 from . import _codecs
 from ._codecs import columns as _columns
-from .protocol import TABLES, Capabilities, DuplicateKey, Read, Table
+from .protocol import EVENTS, TABLES, Capabilities, DuplicateKey, Read, Table
 
 __all__ = ["APPLICATION", "MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "create_table_sql"]
 
@@ -71,6 +74,14 @@ _IDLE = 0
 """libpq's PQTRANS_IDLE: no transaction open on the connection (nothing to roll back)."""
 
 _LOGS = tuple(sorted(t.name for t in TABLES if t.log))
+
+_OUTBOX = EVENTS.name
+"""The log every command appends to: its tail is locked last, and only when it must be."""
+
+
+def _tail_order(log: str) -> tuple[bool, str]:
+    """The order log tails are locked in: by name, the outbox's last."""
+    return (log == _OUTBOX, log)
 
 
 def _q(name: str) -> str:
@@ -209,6 +220,7 @@ class _TableSql:
     select_doc: str
     order_by: str
     append_late: str
+    """Two WITH terms inserting records numbered after the tail that term `t` advanced."""
     many: dict[str, str]
     """`insert`, `upsert` and `delete` of many rows (`{rows}`: their VALUES)."""
 
@@ -231,19 +243,20 @@ def _table_sql(schema: str, table: Table[Any]) -> _TableSql:
     arrays = ", ".join(
         [*(f"%b::{_column_type(table, c).split()[0]}[]" for c in rest), "%b::text[], %b::text[]"]
     )
-    # Advance the tail and insert the records numbered after it, in one statement (sent with
-    # COMMIT): the tail's row lock is held from here to the end of the commit, no longer. A
-    # missing tail row makes the seq NULL, and the insert fails instead of losing records.
-    # Each doc comes in two halves, the fields sorted before and after `seq`, joined around
-    # the seq: the same text `append` stores, which any release of the adapter reads.
+    # The records numbered after the tail, as two terms of the statement sent with COMMIT (the
+    # tail's UPDATE is a third, `t`): the tail's row lock is held from there to the end of the
+    # commit, no longer. A missing tail row makes the seq
+    # NULL, and the insert fails instead of losing records. Each doc comes in two halves, the
+    # fields sorted before and after `seq`, joined around the seq: the same text `append`
+    # stores, which any release of the adapter reads.
+    r = _q("r_" + table.name)
     append_late = (
-        f"WITH t AS (UPDATE {_q(schema)}.tails SET seq = seq + %s WHERE log = %s RETURNING seq),"
-        f" r AS (SELECT (SELECT seq FROM t) - %s + u.n AS seq, u.*"
+        f"{r} AS (SELECT (SELECT seq FROM t) - %s + u.n AS seq, u.*"
         f" FROM unnest({arrays}) WITH ORDINALITY"
-        f" AS u({', '.join([*(_q(c) for c in rest), 'pre', 'post', 'n'])}))"
-        f" INSERT INTO {name} ({col_list})"
+        f" AS u({', '.join([*(_q(c) for c in rest), 'pre', 'post', 'n'])})),"
+        f" {_q('a_' + table.name)} AS (INSERT INTO {name} ({col_list})"
         f" SELECT r.seq, {', '.join(f'r.{_q(c)}' for c in rest)}"
-        f"{', ' if rest else ''}r.pre || '\"seq\":' || r.seq::text || r.post FROM r"
+        f"{', ' if rest else ''}r.pre || '\"seq\":' || r.seq::text || r.post FROM {r} r)"
         if table.log
         else ""
     )
@@ -275,9 +288,12 @@ _UNCACHED = frozenset({"idempotency", "catalogs", "events"})
 
 _Statement = tuple[str, Sequence[Any] | None]
 _Request = tuple[str, str, tuple[Any, ...]]
+"""A read by kind (get, find, scan), table and arguments: what `prefetch` answers."""
 _RowWrite = tuple[str, str, tuple[Any, ...], tuple[Any, ...]]
 """A queued write: kind (insert, upsert, delete), table, key, and the row (or the key)."""
-"""A read by kind (get, find, scan), table and arguments: what `prefetch` answers."""
+_Late = tuple[frozenset[str], str, list[Any]]
+"""WITH terms ending the statement sent with COMMIT: the tables they write besides `tails`,
+their text, their parameters."""
 
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -391,7 +407,11 @@ class _PostgresUnitOfWork:
         self._at_commit: dict[str, tuple[Table[Any], list[Any]]] = {}
         self._queue: list[_Statement] = list(store._begin_write if write else store._begin_read)
         self._writes: list[_RowWrite] = []  # sent after `_queue`, batched (`_batch`)
-        self._sink_cursor: Any = None
+        # The connection's cursors (kept with it: a cursor per statement costs about as much
+        # client time as sending it): one for the statements whose results nobody reads, one
+        # for the statement whose results the caller reads (before it sends another), one for
+        # the reads sent ahead.
+        self._cursors: tuple[Any, Any, Any] = store._cursors_of(self._conn)
         # `prefetch`: reads sent after the next statement, in its pipeline, and their rows by
         # request until the unit of work writes to their table.
         self._ahead: list[tuple[_Request, str, Sequence[Any]]] = []
@@ -407,17 +427,18 @@ class _PostgresUnitOfWork:
         ahead, self._ahead = self._ahead, []
         conn = self._conn
         try:
+            sink, cur, fetching = self._cursors
             if queue or ahead:
                 with conn.pipeline():
-                    sink = self._sink()
                     for q_sql, q_params in queue:
                         sink.execute(q_sql, q_params)
-                    cur = conn.execute(sql, params)
-                    fetching = conn.execute(*self._store._read_ahead(ahead)) if ahead else None
-                if fetching is not None:
+                    cur.execute(sql, params)
+                    if ahead:
+                        fetching.execute(*self._store._read_ahead(ahead))
+                if ahead:
                     self._fetched(ahead, fetching.fetchall())
             else:
-                cur = conn.execute(sql, params)
+                cur.execute(sql, params)
             return cur
         except self._store._driver_errors as e:
             self._fail()
@@ -425,18 +446,16 @@ class _PostgresUnitOfWork:
                 raise _taken(e, what) from e
             raise _storage_error(e, what) from e
 
-    def _sink(self) -> Any:
-        """One cursor for the statements whose results nobody reads (a cursor per statement
-        costs about as much client time as sending it)."""
-        if self._sink_cursor is None:
-            self._sink_cursor = self._conn.cursor()
-        return self._sink_cursor
 
-    def _pending(self) -> list[_Statement]:
-        """The queued statements, then the queued row writes in as few statements as can be."""
+    def _pending(self, late: Sequence[_Late] = ()) -> list[_Statement]:
+        """The queued statements, then the queued row writes in as few statements as can be,
+        the first of `late`'s terms ending the last of them, and a statement per further one."""
         queue, self._queue = self._queue, []
-        if self._writes:
-            queue.extend(self._store._batch(self._writes))
+        if self._writes or late:
+            batch = self._store._batch
+            queue.extend(batch(self._writes, late[0] if late else None))
+            for more in late[1:]:
+                queue.extend(batch([], more))
             self._writes = []
         return queue
 
@@ -650,15 +669,30 @@ class _PostgresUnitOfWork:
 
     def append(self, table: Table[R], build: Callable[[int], R]) -> R:
         self._check_append(table)
-        if self._next_seq is None:
-            rows = self._send(self._store._lock_tails, None, "tails").fetchall()
-            self._next_seq = {log: int(seq) + 1 for log, seq in rows}
-            self._first_seq = dict(self._next_seq)
-            at_commit, self._at_commit = self._at_commit, {}
-            for late_table, records in at_commit.values():
-                for late in records:
-                    self._append_now(late_table, _renumber(late))
+        if self._next_seq is None or table.name not in self._next_seq:
+            self._hold_tails(table.name)
         return self._append_now(table, build)
+
+    def _hold_tails(self, log: str) -> None:
+        """Lock the log tails `append` to `log` needs, in the one order every unit of work
+        takes them (the other logs' tails by name, the outbox's last): the first append to a
+        log other than the outbox locks the other logs' tails, and leaves the outbox's to its
+        records numbered at commit; an append to the outbox locks what is not held yet. Records
+        queued at commit for a log now held are numbered now, in call order."""
+        store = self._store
+        if self._next_seq is None:
+            sql = store._lock_tails if log == _OUTBOX else store._lock_log_tails
+        else:
+            sql = store._lock_outbox_tail  # the only tail not held with the others
+        rows = self._send(sql, None, "tails").fetchall()
+        held = {name: int(seq) + 1 for name, seq in rows}
+        self._next_seq = {**(self._next_seq or {}), **held}
+        self._first_seq.update(held)
+        for name in sorted(held, key=_tail_order):
+            queued = self._at_commit.pop(name, None)
+            if queued is not None:
+                for late in queued[1]:
+                    self._append_now(queued[0], _renumber(late))
 
     def _append_now(self, table: Table[R], build: Callable[[int], R]) -> R:
         assert self._next_seq is not None
@@ -671,8 +705,8 @@ class _PostgresUnitOfWork:
 
     def append_at_commit(self, table: Table[R], build: Callable[[int], R]) -> None:
         """Numbered by the statement that advances the tail, sent with COMMIT (unless an
-        `append` already holds the tails)."""
-        if self._next_seq is not None:
+        `append` already holds the log's tail)."""
+        if self._next_seq is not None and table.name in self._next_seq:
             self.append(table, build)
             return
         self._check_append(table)
@@ -684,11 +718,21 @@ class _PostgresUnitOfWork:
         self._known.appended(table)
         self._at_commit.setdefault(table.name, (table, []))[1].append(record)
 
-    def _late_appends(self) -> list[_Statement]:
-        """One statement per log holding `append_at_commit` records: tail and rows at once."""
-        statements: list[_Statement] = []
+    def _late(self) -> list[_Late]:
+        """The WITH terms that end the commit's statements: the held tails this unit of work
+        moved, then, for each log holding `append_at_commit` records, its tail advanced and the
+        records numbered after it by the server (a statement per log, in the tails' order)."""
         store = self._store
-        for name, (_, records) in sorted(self._at_commit.items()):
+        late: list[_Late] = []
+        if self._next_seq is not None:
+            moved = [
+                (log, seq - 1) for log, seq in self._next_seq.items() if seq != self._first_seq[log]
+            ]
+            if moved:
+                logs, seqs = [log for log, _ in moved], [seq for _, seq in moved]
+                late.append((frozenset(), store._set_tails, [logs, seqs]))
+        for name in sorted(self._at_commit, key=_tail_order):
+            records = self._at_commit[name][1]
             sql = store._sql[name]
             unstructure = store._unstructure[name]
             rest = [c for c in sql.columns if c != "seq"]
@@ -705,9 +749,10 @@ class _PostgresUnitOfWork:
                 pres.append(before[:-1] + ("," if len(before) > 2 else ""))
                 posts.append(("," + after[1:]) if len(after) > 2 else "}")
             n = len(pres)
-            statements.append((sql.append_late, (n, name, n, *columns, pres, posts)))
+            terms = store._advance_tail + ", " + sql.append_late
+            late.append((frozenset((name,)), terms, [n, name, n, *columns, pres, posts]))
         self._at_commit = {}
-        return statements
+        return late
 
     def scan(
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
@@ -724,13 +769,7 @@ class _PostgresUnitOfWork:
         if not self._open:
             raise _closed_error()
         store = self._store
-        queue = self._pending()
-        if self._next_seq is not None:
-            for log, seq in self._next_seq.items():
-                if seq != self._first_seq[log]:
-                    queue.append((store._set_tail, (seq - 1, log)))
-        if self._at_commit:
-            queue.extend(self._late_appends())
+        queue = self._pending(self._late())
         conn = self._conn
         begin = store._begin_write if self._write else store._begin_read
         if int(conn.info.transaction_status) == _IDLE and tuple(queue) == begin:
@@ -740,7 +779,7 @@ class _PostgresUnitOfWork:
         try:
             if queue and store._commit_in_pipeline:
                 with conn.pipeline():
-                    sink = self._sink()
+                    sink = self._cursors[0]
                     for q_sql, q_params in queue:
                         sink.execute(q_sql, q_params)
                     sent_commit = True
@@ -748,7 +787,7 @@ class _PostgresUnitOfWork:
             else:
                 if queue:  # the writes, then COMMIT in a round trip of its own (measured only)
                     with conn.pipeline():
-                        sink = self._sink()
+                        sink = self._cursors[0]
                         for q_sql, q_params in queue:
                             sink.execute(q_sql, q_params)
                 sent_commit = True
@@ -877,6 +916,9 @@ class PostgresStore:
         self._closed = False
         self._in_uow = threading.local()
         self._host_autocommit: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+        self._conn_cursors: weakref.WeakKeyDictionary[Any, tuple[Any, Any, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
         s = _q(schema)
         # One statement takes every scope row in name order, made on first use: an upsert
         # locks the row it meets whether it inserts it or finds it ("all rows will be locked
@@ -896,8 +938,28 @@ class PostgresStore:
         self._lock_again = (
             f"SELECT name FROM {s}.scopes WHERE name = ANY(%s::text[]) ORDER BY name FOR UPDATE"
         )
-        self._lock_tails = f"SELECT log, seq FROM {s}.tails ORDER BY log FOR UPDATE"
-        self._set_tail = f"UPDATE {s}.tails SET seq = %s WHERE log = %s"
+        # The tails are locked in one order (by name, the outbox's last; rows are locked in
+        # the order sorted), so two units of work never wait for each other's.
+        self._lock_tails = (
+            f"SELECT log, seq FROM {s}.tails ORDER BY log = '{_OUTBOX}', log FOR UPDATE"
+        )
+        self._lock_log_tails = (
+            f"SELECT log, seq FROM {s}.tails WHERE log <> '{_OUTBOX}' ORDER BY log FOR UPDATE"
+        )
+        self._lock_outbox_tail = (
+            f"SELECT log, seq FROM {s}.tails WHERE log = '{_OUTBOX}' FOR UPDATE"
+        )
+        # The tails term `t` of a statement sent with COMMIT: one tail advanced by the records
+        # numbered there (one log per statement: several rows of one UPDATE would be locked in
+        # no set order, and could deadlock against the ordered `_lock_tails`), or the tails this
+        # unit of work holds set to what they reached (their locks are held already).
+        self._advance_tail = (
+            f"t AS (UPDATE {s}.tails SET seq = seq + %s WHERE log = %s RETURNING seq)"
+        )
+        self._set_tails = (
+            f"t AS (UPDATE {s}.tails AS x SET seq = d.seq"
+            f" FROM unnest(%s::text[], %s::bigint[]) AS d(log, seq) WHERE x.log = d.log)"
+        )
         begin_write: list[_Statement] = [("BEGIN ISOLATION LEVEL READ COMMITTED", None)]
         begin_read: list[_Statement] = [("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", None)]
         if pool is not None:
@@ -921,6 +983,7 @@ class PostgresStore:
         ).encode
         self._decode = json.JSONDecoder().decode
         self._ahead_sql: dict[tuple[tuple[str, str], ...], str] = {}
+        self._batch_sql: dict[tuple[tuple[tuple[str, str, int], ...], str | None], str] = {}
         self._kinds: dict[str, dict[str, type]] = {
             t.name: {c: _column_kind(t, c) for c in _columns(t)} for t in TABLES
         }
@@ -956,42 +1019,37 @@ class PostgresStore:
 
     # -- connections -----------------------------------------------------------------------------
 
-    def _batch(self, writes: list[_RowWrite]) -> list[_Statement]:
+    def _batch(self, writes: list[_RowWrite], late: _Late | None = None) -> list[_Statement]:
         """Row writes in call order as few statements as can be: a statement gathers writes
         of several tables (one data-modifying WITH term per table, with its rows' VALUES)
         until a row it already writes, or another kind of write to a table it writes, comes
         (a statement changes a row at most once and a table one way; CockroachDB asks that
-        too)."""
+        too). The terms `late` (the log tails and the records numbered after them) end the
+        last statement, or, if it writes one of their tables, make one more."""
         statements: list[_Statement] = []
         groups: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
         touched: set[tuple[str, _Key]] = set()
         kinds: dict[str, str] = {}
 
-        def emit() -> None:
-            if len(groups) == 1 and len(rows := next(iter(groups.values()))) == 1:
+        def emit(tail: _Late | None = None) -> None:
+            if tail is None and len(groups) == 1 and len(rows := next(iter(groups.values()))) == 1:
                 kind, name = next(iter(groups))
                 forms = self._sql[name]
                 single = {"insert": forms.insert, "upsert": forms.upsert, "delete": forms.delete}
                 statements.append((single[kind], rows[0]))
-            elif groups:
-                terms = [
-                    self._sql[name]
-                    .many[kind]
-                    .format(
-                        rows=", ".join(["(" + ", ".join(["%s"] * len(rows[0])) + ")"] * len(rows))
-                    )
-                    for (kind, name), rows in groups.items()
-                ]
-                params = [v for rows in groups.values() for row in rows for v in row]
-                sql = (
-                    terms[0]
-                    if len(terms) == 1
-                    else (
-                        "WITH "
-                        + ", ".join(f"w{n} AS ({t})" for n, t in enumerate(terms))
-                        + " SELECT 1"
-                    )
+            elif groups or tail is not None:
+                shape = (
+                    tuple((kind, name, len(rows)) for (kind, name), rows in groups.items()),
+                    None if tail is None else tail[1],
                 )
+                sql = self._batch_sql.get(shape)
+                if sql is None:
+                    sql = self._batch_text(groups, tail)
+                    if len(self._batch_sql) < 1024:
+                        self._batch_sql[shape] = sql
+                params = [v for rows in groups.values() for row in rows for v in row]
+                if tail is not None:
+                    params.extend(tail[2])
                 statements.append((sql, params))
             groups.clear()
             touched.clear()
@@ -1010,8 +1068,29 @@ class PostgresStore:
             groups.setdefault((kind, name), []).append(row)
             touched.add((name, key))
             kinds[name] = kind
-        emit()
+        if late is not None and (
+            not late[0].isdisjoint(kinds) or params + len(late[2]) > _MAX_PARAMS
+        ):
+            emit()
+        emit(late)
         return statements
+
+    def _batch_text(
+        self, groups: dict[tuple[str, str], list[tuple[Any, ...]]], tail: _Late | None
+    ) -> str:
+        """The statement of `_batch` writing these groups of rows (and ending with `tail`)."""
+        bodies = [
+            self._sql[name]
+            .many[kind]
+            .format(rows=", ".join(["(" + ", ".join(["%s"] * len(rows[0])) + ")"] * len(rows)))
+            for (kind, name), rows in groups.items()
+        ]
+        if tail is None and len(bodies) == 1:
+            return bodies[0]
+        terms = [f"w{n} AS ({body})" for n, body in enumerate(bodies)]
+        if tail is not None:
+            terms.append(tail[1])
+        return "WITH " + ", ".join(terms) + " SELECT 1"
 
     def _read_ahead(
         self, ahead: list[tuple[_Request, str, Sequence[Any]]]
@@ -1029,6 +1108,13 @@ class PostgresStore:
             if len(self._ahead_sql) < 1024:
                 self._ahead_sql[shape] = sql
         return sql, [p for _, _, params in ahead for p in params]
+
+    def _cursors_of(self, conn: Any) -> tuple[Any, Any, Any]:
+        """The cursors a unit of work sends through on `conn`, made once per connection."""
+        cursors = self._conn_cursors.get(conn)
+        if cursors is None:
+            cursors = self._conn_cursors[conn] = (conn.cursor(), conn.cursor(), conn.cursor())
+        return cursors
 
     def _configure(self, conn: Any) -> None:
         """Each new connection of the store's own pool: its timeouts, set once per session."""
