@@ -421,25 +421,68 @@ def bench_tail(dsn: str, seconds: float, tag: str) -> None:
 # -- a TCP proxy adding latency -------------------------------------------------------------------
 
 
+class _Pipe(asyncio.Protocol):
+    """One end of a proxied connection: what it receives reaches the other end's peer `delay_s`
+    later. Protocol callbacks, not streams: the proxy shares the machine's two cores with the
+    processes it measures, so its own CPU per chunk is kept small."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.peer: _Pipe | None = None
+        self.early: list[bytes] = []  # what arrived before the other end was connected
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.loop.call_later(self.delay_s, self.deliver, data)
+
+    def deliver(self, data: bytes) -> None:
+        peer = self.peer
+        if peer is None or peer.transport is None:
+            self.early.append(data)
+        elif not peer.transport.is_closing():
+            peer.transport.write(data)
+
+    def link(self, peer: _Pipe) -> None:
+        self.peer = peer
+        early, self.early = self.early, []
+        for data in early:
+            self.deliver(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.loop.call_later(self.delay_s, self.close_peer)
+
+    def close_peer(self) -> None:
+        if self.peer is not None and self.peer.transport is not None:
+            self.peer.transport.close()
+
+
 def proxy_main(target: tuple[str, int], delay_s: float, ready: Any) -> None:
     """Forward localhost connections to `target`, every chunk delivered `delay_s` later."""
 
-    async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while data := await reader.read(65536):
-                loop.call_later(delay_s, writer.write, data)
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            loop.call_later(delay_s, writer.close)
+    class Client(_Pipe):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            self.loop.create_task(self.connect())
 
-    async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        server_r, server_w = await asyncio.open_connection(*target)
-        await asyncio.gather(pump(client_r, server_w), pump(server_r, client_w))
+        async def connect(self) -> None:
+            try:
+                _, server = await self.loop.create_connection(lambda: _Pipe(delay_s), *target)
+            except OSError:
+                if self.transport is not None:
+                    self.transport.close()
+                return
+            server.link(self)
+            self.link(server)
 
     async def main() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        server = await asyncio.get_running_loop().create_server(
+            lambda: Client(delay_s), "127.0.0.1", 0
+        )
         ready.put(server.sockets[0].getsockname()[1])
         await server.serve_forever()
 
