@@ -446,7 +446,6 @@ class _PostgresUnitOfWork:
                 raise _taken(e, what) from e
             raise _storage_error(e, what) from e
 
-
     def _pending(self, late: Sequence[_Late] = ()) -> list[_Statement]:
         """The queued statements, then the queued row writes in as few statements as can be,
         the first of `late`'s terms ending the last of them, and a statement per further one."""
