@@ -132,3 +132,35 @@ def test_a_frozen_payload_is_encoded_as_its_plain_data_unless_a_hook_says_otherw
     converter = make_converter()
     converter.register_unstructure_hook(FrozenDict, lambda d: {"keys": sorted(d)})
     assert '"result":{"keys":["a","b","n"]}' in json_encoder(converter, IdempotencyRecord)(record)
+
+
+@attrs.frozen
+class Holder:
+    items: tuple[Inner, ...]
+
+
+@attrs.define
+class Mutable:
+    a: list[int]
+
+
+@attrs.frozen
+class MutableHolder:
+    items: tuple[Mutable, ...]
+
+
+def test_a_tuple_of_immutable_records_shared_or_recycled_is_encoded_right() -> None:
+    """Tuples of frozen plain records are remembered by identity (an offer written again on
+    resolving shares its choices): a shared tuple, and fresh tuples whose ids are recycled past
+    the memo's size, each encode as the converter's dict does; mutable items are never kept."""
+    encode = json_encoder(CONVERTER, Holder)
+    shared = (Inner(1), Inner(2))
+    assert encode(Holder(shared)) == encode(Holder(shared)) == reference(Holder(shared), Holder)
+    for n in range(2000):  # short-lived tuples: CPython hands their ids out again
+        record = Holder(tuple(Inner(n + k) for k in range(n % 3)))
+        assert encode(record) == reference(record, Holder)
+    items = (Mutable([1]),)
+    encode_mutable = json_encoder(CONVERTER, MutableHolder)
+    assert encode_mutable(MutableHolder(items)) == '{"items":[{"a":[1]}]}'
+    items[0].a.append(2)
+    assert encode_mutable(MutableHolder(items)) == '{"items":[{"a":[1,2]}]}'

@@ -20,6 +20,7 @@ fields (a store's key and index columns).
 
 from __future__ import annotations
 
+import enum
 import functools
 import json
 import math
@@ -192,13 +193,10 @@ def _encode_flat_mapping(value: Any) -> str | None:
     """JSON of a dict of str keys and plain values (an event's data), or None for any other."""
     if value.__class__ is not FrozenDict and value.__class__ is not dict:
         return None
-    items = []
     for key, item in value.items():
         if key.__class__ is not str or item.__class__ not in _PLAIN_TYPES:
             return None
-        items.append((key, item))
-    items.sort()
-    return "{" + ",".join([_encode_str(k) + ":" + _encode_plain(v) for k, v in items]) + "}"
+    return _encode_json(value)  # json's C encoder writes these types as `_encode_plain` does
 
 
 def _optional_of(kind: Any) -> Any:
@@ -281,6 +279,13 @@ class _Encoders:
             return f"(_flat_(_v := {get}) or _slow{i}(_v))"
         if typing.get_origin(kind) is tuple and len(args) == 2 and args[1] is Ellipsis:
             item = self._item(args[0])
+            if item is not None and self.immutable(args[0]):
+                names[f"_item{i}"], names[f"_memo{i}"] = item, {}
+                names["_tuple_"] = _encode_immutable_tuple
+                return (
+                    f"(_tuple_(_v, _item{i}, _memo{i})"
+                    f" if (_v := {get}).__class__ is tuple else _slow{i}(_v))"
+                )
             if item is not None:
                 names[f"_item{i}"] = item
                 return (
@@ -297,6 +302,19 @@ class _Encoders:
             return f"(_json_(_v) if (_v := {get}).__class__ in _frozen_ else _slow{i}(_v))"
         return f"_slow{i}({get})"
 
+    def immutable(self, cls: Any) -> bool:
+        """Whether every instance of `cls` is a frozen attrs record of plain values only (its
+        JSON can never change, so a tuple of them can be encoded once)."""
+        if not self.generated(cls) or cls.__setattr__ is object.__setattr__:
+            return False
+        for field in attrs.fields(attrs.resolve_types(cls)):
+            kind = _optional_of(field.type) or field.type
+            if kind not in _PLAIN_TYPES and not (
+                isinstance(kind, type) and issubclass(kind, enum.Enum)
+            ):
+                return False
+        return True
+
     def _item(self, kind: Any) -> Callable[[Any], str] | None:
         """JSON of one item of a `tuple[kind, ...]`, or None where the converter's hook for
         the whole tuple is needed."""
@@ -310,6 +328,24 @@ class _Encoders:
 
             return item
         return None
+
+
+_TUPLE_MEMO_SIZE = 256
+
+
+def _encode_immutable_tuple(
+    value: tuple[Any, ...], item: Callable[[Any], str], memo: dict[int, tuple[Any, str]]
+) -> str:
+    """JSON of a tuple of immutable records, remembered by identity: an offer written again
+    when it is resolved shares its choices' tuple with the offer first written."""
+    hit = memo.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    text = "[" + ",".join([item(x) for x in value]) + "]"
+    if len(memo) >= _TUPLE_MEMO_SIZE:
+        memo.clear()
+    memo[id(value)] = (value, text)  # the tuple is kept alive, so its id is not reused
+    return text
 
 
 def _via_hook(hook: Callable[[Any], Any]) -> Callable[[Any], str]:
