@@ -145,8 +145,27 @@ def from_dict(cls: type[T], data: Any) -> T:
 
 # -- records as JSON text ------------------------------------------------------------------------
 
-_encode_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-"""The reference: compact sorted JSON of unstructured data (what `json_encoder` must equal)."""
+
+def _reference_encoder() -> Callable[[Any], str]:
+    """Compact sorted JSON of unstructured data (what `json_encoder` must equal): json's C
+    encoder made once, where `JSONEncoder.encode` makes one per call through two Python frames.
+    Without circular-reference checks: stored data is frozen, so it cannot hold itself."""
+    reference = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    make = json.encoder.c_make_encoder
+    if make is None:  # pragma: no cover - an interpreter without json's C speed-ups
+        return reference.encode
+    chunks = make(
+        None, reference.default, json.encoder.encode_basestring, None, ":", ",", True, False, True
+    )
+    join = "".join
+
+    def encode(value: Any) -> str:
+        return join(chunks(value, 0))
+
+    return encode
+
+
+_encode_json = _reference_encoder()
 
 _encode_str: Callable[[str], str] = json.encoder.encode_basestring
 _NOT_FINITE = {"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN"}

@@ -195,7 +195,7 @@ def select_buff(ctx: Context, wallet: str, offer_id: str, index: int) -> Selecti
     p = ctx.progression(offer.mek_id, offer.job_key)
     ctx.uow.put(
         PROGRESSIONS,
-        replace(checkpoint(p, ctx.now), pit_stops_resolved=p.pit_stops_resolved + 1),
+        checkpoint(p, ctx.now, pit_stops_resolved=p.pit_stops_resolved + 1),
     )
     buff = ActiveBuff(
         buff_id=offer.offer_id,

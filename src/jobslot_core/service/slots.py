@@ -3,6 +3,8 @@ taking them out. Tenure is checkpointed whenever a Mek enters or leaves a slot (
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..catalog import JobChangeMode, JobType
 from ..errors import (
     AlreadyExists,
@@ -31,10 +33,14 @@ __all__ = [
 ]
 
 
-def checkpoint(p: Progression, now_ms: int) -> Progression:
-    """Write the tenure accrued so far into the record; the checkpoint never moves backwards."""
+def checkpoint(p: Progression, now_ms: int, **changes: Any) -> Progression:
+    """Write the tenure accrued so far into the record (with `changes`, in the same copy); the
+    checkpoint never moves backwards."""
     return replace(
-        p, tenure_ms=p.tenure_at(now_ms), tenure_updated_ms=max(now_ms, p.tenure_updated_ms)
+        p,
+        tenure_ms=p.tenure_at(now_ms),
+        tenure_updated_ms=max(now_ms, p.tenure_updated_ms),
+        **changes,
     )
 
 
@@ -169,7 +175,7 @@ def unslot(ctx: Context, slot: JobSlot) -> JobSlot:
     assert slot.mek_id is not None and slot.job_key is not None
     ctx.require_scope(mek_scope(slot.mek_id))
     p = ctx.progression(slot.mek_id, slot.job_key)
-    frozen = replace(checkpoint(p, ctx.now), slot_number=None, slot_wallet=None)
+    frozen = checkpoint(p, ctx.now, slot_number=None, slot_wallet=None)
     ctx.uow.put(PROGRESSIONS, frozen)
     empty = replace(slot, mek_id=None, slotted_at_ms=None)
     ctx.uow.put(SLOTS, empty)
