@@ -349,21 +349,28 @@ class _Encoders:
         return None
 
 
-_TUPLE_MEMO_SIZE = 256
+_MEMO_SIZE = 4096
 
 
 def _encode_immutable_tuple(
     value: tuple[Any, ...], item: Callable[[Any], str], memo: dict[int, tuple[Any, str]]
 ) -> str:
-    """JSON of a tuple of immutable records, remembered by identity: an offer written again
-    when it is resolved shares its choices' tuple with the offer first written."""
+    """JSON of a tuple of immutable records, the tuple's and each record's remembered by
+    identity: an offer written again when it is resolved shares its choices' tuple with the
+    offer first written, and the engine hands out the same choice objects again and again."""
     hit = memo.get(id(value))
     if hit is not None and hit[0] is value:
         return hit[1]
-    text = "[" + ",".join([item(x) for x in value]) + "]"
-    if len(memo) >= _TUPLE_MEMO_SIZE:
+    if len(memo) >= _MEMO_SIZE:
         memo.clear()
-    memo[id(value)] = (value, text)  # the tuple is kept alive, so its id is not reused
+    parts = []
+    for x in value:
+        hit = memo.get(id(x))
+        if hit is None or hit[0] is not x:
+            hit = memo[id(x)] = (x, item(x))  # kept alive with its text: its id is not reused
+        parts.append(hit[1])
+    text = "[" + ",".join(parts) + "]"
+    memo[id(value)] = (value, text)
     return text
 
 
