@@ -6,8 +6,8 @@ entities). Derived facts (level, next pit stop, totals with the account buff) li
 """
 
 import enum
-from collections.abc import Mapping
-from types import MappingProxyType
+from collections.abc import Callable, Mapping
+from types import MappingProxyType, MemberDescriptorType
 from typing import Any, TypeVar
 
 import attrs
@@ -40,22 +40,63 @@ __all__ = [
 ]
 
 
-_INIT_FIELDS: dict[type, tuple[tuple[str, str], ...]] = {}
+_REPLACERS: dict[type, Callable[[Any, dict[str, Any]], Any]] = {}
 
 
 def replace(record: T, **changes: Any) -> T:
-    """`attrs.evolve(record, **changes)`, with each class's init fields looked up once: the
-    service evolves a few records in every command."""
+    """`attrs.evolve(record, **changes)`, through code made once per class: the service evolves
+    a few records in every command."""
     cls = record.__class__
-    fields = _INIT_FIELDS.get(cls)
-    if fields is None:
-        made_from = attrs.fields(cls)  # type: ignore[arg-type]
-        fields = _INIT_FIELDS[cls] = tuple((a.name, a.alias) for a in made_from if a.init)
-    for name, alias in fields:
-        if alias not in changes:
-            changes[alias] = getattr(record, name)
-    made: T = cls(**changes)
+    made = _REPLACERS.get(cls)
+    if made is None:
+        made = _REPLACERS[cls] = _replacer(cls)
+    copy: T = made(record, changes)
+    return copy
+
+
+def _replacer(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
+    """A function `(record, changes) -> copy`: for a slotted class whose fields are plain
+    (no converter, validator or alias, no init hooks), one that sets each slot of a new object
+    directly, as its `__init__` would; for any other, `cls(**fields)` as `attrs.evolve` does."""
+    fields = attrs.fields(cls)
+    direct = not any(
+        hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__")
+    ) and all(
+        f.init
+        and f.converter is None
+        and f.validator is None
+        and f.alias == f.name
+        and isinstance(cls.__dict__.get(f.name), MemberDescriptorType)
+        for f in fields
+    )
+    if not direct:
+        init = tuple((f.name, f.alias) for f in fields if f.init)
+
+        def evolve(record: Any, changes: dict[str, Any]) -> Any:
+            for name, alias in init:
+                if alias not in changes:
+                    changes[alias] = getattr(record, name)
+            return cls(**changes)
+
+        return evolve
+    names: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_fields": frozenset(
+        f.name for f in fields), "_unknown": _unknown_field}  # fmt: skip
+    lines = ["def replace(r, c):", "    if not _fields.issuperset(c):", "        _unknown(_cls, c)"]
+    lines.append("    n = _new(_cls)")
+    for i, f in enumerate(fields):
+        names[f"_set{i}"] = cls.__dict__[f.name].__set__
+        lines.append(f"    _set{i}(n, c[{f.name!r}] if {f.name!r} in c else r.{f.name})")
+    lines.append("    return n")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), f"<replace {cls.__qualname__}>", "exec"), names, namespace)
+    made: Callable[[Any, dict[str, Any]], Any] = namespace["replace"]
     return made
+
+
+def _unknown_field(cls: type, changes: dict[str, Any]) -> None:
+    known = {f.name for f in attrs.fields(cls)}
+    unknown = sorted(set(changes) - known)
+    raise TypeError(f"{cls.__name__}.__init__() got an unexpected keyword argument {unknown[0]!r}")
 
 
 def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -151,7 +151,7 @@ def _reference_encoder() -> Callable[[Any], str]:
     encoder made once, where `JSONEncoder.encode` makes one per call through two Python frames.
     Without circular-reference checks: stored data is frozen, so it cannot hold itself."""
     reference = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    make = json.encoder.c_make_encoder
+    make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # pragma: no cover - an interpreter without json's C speed-ups
         return reference.encode
     chunks = make(
