@@ -9,10 +9,10 @@ import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_serialization_json import records
 
 from jobslot_core.model import replace
 from jobslot_core.storage.protocol import TABLES
+from test_serialization_json import records
 
 
 @pytest.mark.parametrize("table", list(TABLES), ids=lambda t: t.name)

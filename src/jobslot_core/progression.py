@@ -7,7 +7,7 @@ import attrs
 from .catalog import JobType
 from .model import Progression
 
-__all__ = ["ProgressionView", "level_for", "pit_stops_reached", "view"]
+__all__ = ["ProgressionView", "due_pit_stop", "level_for", "pit_stops_reached", "view"]
 
 _MS = 1000
 
@@ -21,6 +21,15 @@ def pit_stops_reached(job: JobType, tenure_ms: int) -> int:
     """How many of the job's pit stops this tenure has reached (resolved or not)."""
     seconds = tenure_ms // _MS
     return sum(1 for n in range(1, job.pit_stop_count + 1) if job.pit_stop_tenure(n) <= seconds)
+
+
+def due_pit_stop(job: JobType, progression: Progression, now_ms: int) -> int | None:
+    """The next pit stop when its tenure is reached (what `view` calls ready), else None: pit
+    stops become due in order (their levels rise), so the next one decides."""
+    number = progression.pit_stops_resolved + 1
+    if number > job.pit_stop_count:
+        return None
+    return number if job.pit_stop_tenure(number) * _MS <= progression.tenure_at(now_ms) else None
 
 
 @attrs.frozen

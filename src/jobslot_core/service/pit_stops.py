@@ -49,8 +49,9 @@ def progression_view(ctx: Context, mek_id: str, job_key: str) -> prog.Progressio
 def _due_pit_stop(ctx: Context, mek_id: str, job_key: str) -> tuple[JobType, Progression, int]:
     job = ctx.job(job_key)
     p = ctx.progression(mek_id, job_key)
-    view = prog.view(job, p, ctx.now)
-    if not view.pit_stop_ready or view.next_pit_stop is None:
+    number = prog.due_pit_stop(job, p, ctx.now)
+    if number is None:
+        view = prog.view(job, p, ctx.now)
         raise PitStopNotReady(
             "tenure_ms",
             view.tenure_ms,
@@ -58,7 +59,7 @@ def _due_pit_stop(ctx: Context, mek_id: str, job_key: str) -> tuple[JobType, Pro
             if view.next_pit_stop
             else f"all pit stops of {job_key} are resolved; prestige to start again",
         )
-    return job, p, view.next_pit_stop
+    return job, p, number
 
 
 def _make_offer(
