@@ -74,6 +74,8 @@ def deep_freeze(value: Any) -> Any:
     if kind in _SCALARS:
         return value
     if kind is dict or (kind is not list and isinstance(value, Mapping)):
+        if _SCALARS.issuperset(map(type, value.values())):  # an event's data: one copy
+            return FrozenDict(value)
         return FrozenDict(
             {k: v if type(v) in _SCALARS else deep_freeze(v) for k, v in value.items()}
         )
