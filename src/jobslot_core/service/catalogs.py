@@ -23,25 +23,25 @@ __all__ = [
 ]
 
 
+def _first_from(uow: UnitOfWork, seq: int) -> CatalogVersion | None:
+    found = uow.scan(CATALOGS, after=seq - 1, limit=1)
+    return found[0] if found else None
+
+
 def newest_after(uow: UnitOfWork, after: int) -> CatalogVersion | None:
     """The newest published version with `seq > after` (None when there is none), found by a
     galloping then binary search over `seq` reading one version per probe: O(log n) reads of
     single versions where reading them all was O(n), and one read when nothing is newer."""
-
-    def first_from(seq: int) -> CatalogVersion | None:
-        found = uow.scan(CATALOGS, after=seq - 1, limit=1)
-        return found[0] if found else None
-
-    best = first_from(after + 1)
+    best = _first_from(uow, after + 1)
     if best is None:
         return None
     step = 1
-    while (ahead := first_from(best.seq + step)) is not None:  # gallop past the last version
+    while (ahead := _first_from(uow, best.seq + step)) is not None:  # gallop past the last one
         best, step = ahead, step * 2
     high = best.seq + step  # no version has seq >= high
     while high - best.seq > 1:
         middle = (best.seq + high) // 2
-        probe = first_from(middle)
+        probe = _first_from(uow, middle)
         if probe is None:
             high = middle
         else:

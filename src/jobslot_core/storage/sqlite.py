@@ -450,12 +450,12 @@ class _SQLiteUnitOfWork:
     def scan(
         self, table: Table[R], after: int = 0, limit: int | None = None, **where: Any
     ) -> list[R]:
-        query = self._query(table, where, scan=True)
         tails, name = self._known, table.name
         if tails is not None and not where and name not in self._next_seq:
             most = tails.most.get(name)
             if most is not None and after >= most:
                 return []  # nothing was appended since this connection last looked
+        query = self._query(table, where, scan=True)
         params = (after, *where.values(), -1 if limit is None else limit)
         found: list[R] = self._matching(table, self._rows(name, query, params), where)
         if (
