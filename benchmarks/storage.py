@@ -196,7 +196,7 @@ def bench_cycles(wallets: int, rounds: int) -> None:
             " baseline: any implementation reads what a command checks"
         )
         header = f"{'synchronous':12} {'library/s':>10} {'raw/s':>9} {'raw+reads/s':>12}"
-        print(f"{header} {'lib/raw':>8} {'lib/raw+reads':>14}")
+        print(f"{header} {'lib/raw':>8} {'lib/raw+reads':>14}   lib/raw per round: median [range]")
         for sync in ("FULL", "NORMAL"):
             samples: dict[str, list[float]] = {"lib": [], "raw": [], "reads": []}
             for _ in range(rounds):
@@ -211,9 +211,13 @@ def bench_cycles(wallets: int, rounds: int) -> None:
                         replayed = transactions if name == "raw" else with_reads
                         times.append(replay(target, replayed, sync))
             lib, raw, reads = (statistics.median(samples[k]) for k in ("lib", "raw", "reads"))
+            # Each round's library and raw runs are neighbours in time: their ratio cancels the
+            # machine's drift between rounds, and its range shows how much is left.
+            paired = [a / b for a, b in zip(samples["lib"], samples["raw"], strict=True)]
             print(
                 f"{sync:12} {cycles / lib:10.0f} {cycles / raw:9.0f} {cycles / reads:12.0f}"
-                f" {lib / raw:7.2f}x {lib / reads:13.2f}x"
+                f" {lib / raw:7.2f}x {lib / reads:13.2f}x   {statistics.median(paired):.2f}x"
+                f" [{min(paired):.2f}-{max(paired):.2f}]"
             )
         for other in ("raw", "reads"):
             assert same_rows(tmp / "lib.db", tmp / f"{other}.db"), f"library and {other} differ"
