@@ -262,6 +262,21 @@ def test_terminated_backend_mid_unit_of_work_is_a_storage_error(store: PostgresS
     assert _balance(store) == 2
 
 
+def test_a_lost_connection_is_not_kept_by_the_store(store: PostgresStore) -> None:
+    """The store keeps each connection's cursors, and a cursor holds its connection: the
+    cursors of a connection the server ended (and the pool dropped) must not stay, or the
+    store keeps every connection it ever lost alive."""
+    for _ in range(3):
+        with pytest.raises(StorageError), store.unit_of_work() as uow:
+            uow.lock(["wallet:w"])
+            pg_support.execute("SELECT pg_terminate_backend(%s)", (uow._conn.info.backend_pid,))
+            uow.get(p.BALANCES, ("w", "gold"))
+    _deposit(store, "w", 1)  # on a fresh connection
+    kept = list(store._conn_cursors.keys())
+    assert kept and not [conn for conn in kept if conn.closed]
+    assert _balance(store) == 1
+
+
 def test_driver_errors_arrive_as_storage_error_with_sqlstate(store: PostgresStore) -> None:
     """A broken store (its schema renamed away), a value PostgreSQL refuses (a bigint
     overflow, a NUL in text): StorageError with the SQLSTATE, never a psycopg exception."""

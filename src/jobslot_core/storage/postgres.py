@@ -918,6 +918,7 @@ class PostgresStore:
         self._conn_cursors: weakref.WeakKeyDictionary[Any, tuple[Any, Any, Any]] = (
             weakref.WeakKeyDictionary()
         )
+        self._cursors_lock = threading.Lock()
         s = _q(schema)
         # One statement takes every scope row in name order, made on first use: an upsert
         # locks the row it meets whether it inserts it or finds it ("all rows will be locked
@@ -1112,7 +1113,12 @@ class PostgresStore:
         """The cursors a unit of work sends through on `conn`, made once per connection."""
         cursors = self._conn_cursors.get(conn)
         if cursors is None:
-            cursors = self._conn_cursors[conn] = (conn.cursor(), conn.cursor(), conn.cursor())
+            with self._cursors_lock:
+                # Cursors hold their connection: the entry of a connection closed since (lost,
+                # or retired by the pool) goes now, or it would keep that connection alive.
+                for closed in [c for c in self._conn_cursors if c.closed]:
+                    self._conn_cursors.pop(closed, None)
+                cursors = self._conn_cursors[conn] = (conn.cursor(), conn.cursor(), conn.cursor())
         return cursors
 
     def _configure(self, conn: Any) -> None:
