@@ -387,6 +387,46 @@ class _Known:
         self.scans = {k: v for k, v in self.scans.items() if k[1] != name}
 
 
+_COMMIT = "COMMIT"
+
+_MAX_CURSORS = 128
+"""Cursors kept per connection and role (a further SQL text starts the role's cursors anew)."""
+
+
+class _Cursors:
+    """One connection's cursors by role and SQL text: `sink` for the statements whose results
+    nobody reads, `read` for the statement whose results the caller reads (before it sends
+    another), `ahead` for the reads sent ahead. psycopg keeps a cursor's transformer (its
+    dumpers and loaders, made per parameter type and column type) while the cursor sends the
+    same query object again, and makes a new one otherwise: a cursor per text keeps them."""
+
+    __slots__ = ("_ahead", "_conn", "_read", "_sink")
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._sink: dict[str, Any] = {}
+        self._read: dict[str, Any] = {}
+        self._ahead: dict[str, Any] = {}
+
+    def _make(self, cursors: dict[str, Any], sql: str) -> Any:
+        if len(cursors) >= _MAX_CURSORS:
+            cursors.clear()
+        cur = cursors[sql] = self._conn.cursor()
+        return cur
+
+    def sink(self, sql: str) -> Any:
+        cur = self._sink.get(sql)
+        return self._make(self._sink, sql) if cur is None else cur
+
+    def read(self, sql: str) -> Any:
+        cur = self._read.get(sql)
+        return self._make(self._read, sql) if cur is None else cur
+
+    def ahead(self, sql: str) -> Any:
+        cur = self._ahead.get(sql)
+        return self._make(self._ahead, sql) if cur is None else cur
+
+
 class _PostgresUnitOfWork:
     """One PostgreSQL transaction on a pooled connection; rolls back unless committed.
 
@@ -408,10 +448,9 @@ class _PostgresUnitOfWork:
         self._queue: list[_Statement] = list(store._begin_write if write else store._begin_read)
         self._writes: list[_RowWrite] = []  # sent after `_queue`, batched (`_batch`)
         # The connection's cursors (kept with it: a cursor per statement costs about as much
-        # client time as sending it): one for the statements whose results nobody reads, one
-        # for the statement whose results the caller reads (before it sends another), one for
-        # the reads sent ahead.
-        self._cursors: tuple[Any, Any, Any] = store._cursors_of(self._conn)
+        # client time as sending it), by role and SQL text: a cursor sending the text it sent
+        # last keeps its psycopg transformer, whose dumpers and loaders are then made once.
+        self._cursors: _Cursors = store._cursors_of(self._conn)
         # `prefetch`: reads sent after the next statement, in its pipeline, and their rows by
         # request until the unit of work writes to their table.
         self._ahead: list[tuple[_Request, str, Sequence[Any]]] = []
@@ -426,15 +465,19 @@ class _PostgresUnitOfWork:
         queue = self._pending()
         ahead, self._ahead = self._ahead, []
         conn = self._conn
+        cursors = self._cursors
         try:
-            sink, cur, fetching = self._cursors
+            cur = cursors.read(sql)
             if queue or ahead:
                 with conn.pipeline():
+                    sink = cursors.sink
                     for q_sql, q_params in queue:
-                        sink.execute(q_sql, q_params)
+                        sink(q_sql).execute(q_sql, q_params)
                     cur.execute(sql, params)
                     if ahead:
-                        fetching.execute(*self._store._read_ahead(ahead))
+                        ahead_sql, ahead_params = self._store._read_ahead(ahead)
+                        fetching = cursors.ahead(ahead_sql)
+                        fetching.execute(ahead_sql, ahead_params)
                 if ahead:
                     self._fetched(ahead, fetching.fetchall())
             else:
@@ -539,15 +582,14 @@ class _PostgresUnitOfWork:
             self._send(store._lock_first, (names,), "lock")
             self._scopes.update(names)
             return
-        nowait = " NOWAIT"
         ahead = list(self._ahead)
-        rows = self._send(store._lock_scopes + nowait, (names, names), "lock").fetchall()
+        rows = self._send(store._lock_scopes_nowait, (names, names), "lock").fetchall()
         if len(rows) < len(names):
             # A scope row that another transaction inserted and committed while this statement
             # ran is outside its snapshot; the next statement sees (and locks) it. The reads
             # sent ahead ran before that scope was held: send them again, after it.
             self._ahead = ahead + self._ahead
-            rows = self._send(store._lock_again + nowait, (names,), "lock").fetchall()
+            rows = self._send(store._lock_again_nowait, (names,), "lock").fetchall()
         if len(rows) < len(names):
             self.rollback()
             raise ConcurrencyConflict("scope", names, "a scope row could not be locked")
@@ -778,17 +820,17 @@ class _PostgresUnitOfWork:
         try:
             if queue and store._commit_in_pipeline:
                 with conn.pipeline():
-                    sink = self._cursors[0]
+                    sink = self._cursors.sink
                     for q_sql, q_params in queue:
-                        sink.execute(q_sql, q_params)
+                        sink(q_sql).execute(q_sql, q_params)
                     sent_commit = True
-                    sink.execute("COMMIT")
+                    sink(_COMMIT).execute(_COMMIT)
             else:
                 if queue:  # the writes, then COMMIT in a round trip of its own (measured only)
                     with conn.pipeline():
-                        sink = self._cursors[0]
+                        sink = self._cursors.sink
                         for q_sql, q_params in queue:
-                            sink.execute(q_sql, q_params)
+                            sink(q_sql).execute(q_sql, q_params)
                 sent_commit = True
                 conn.execute("COMMIT")
         except store._driver_errors as e:
@@ -915,9 +957,7 @@ class PostgresStore:
         self._closed = False
         self._in_uow = threading.local()
         self._host_autocommit: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
-        self._conn_cursors: weakref.WeakKeyDictionary[Any, tuple[Any, Any, Any]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._conn_cursors: weakref.WeakKeyDictionary[Any, _Cursors] = weakref.WeakKeyDictionary()
         self._cursors_lock = threading.Lock()
         s = _q(schema)
         # One statement takes every scope row in name order, made on first use: an upsert
@@ -938,6 +978,8 @@ class PostgresStore:
         self._lock_again = (
             f"SELECT name FROM {s}.scopes WHERE name = ANY(%s::text[]) ORDER BY name FOR UPDATE"
         )
+        self._lock_scopes_nowait = self._lock_scopes + " NOWAIT"
+        self._lock_again_nowait = self._lock_again + " NOWAIT"
         # The tails are locked in one order (by name, the outbox's last; rows are locked in
         # the order sorted), so two units of work never wait for each other's.
         self._lock_tails = (
@@ -1109,8 +1151,8 @@ class PostgresStore:
                 self._ahead_sql[shape] = sql
         return sql, [p for _, _, params in ahead for p in params]
 
-    def _cursors_of(self, conn: Any) -> tuple[Any, Any, Any]:
-        """The cursors a unit of work sends through on `conn`, made once per connection."""
+    def _cursors_of(self, conn: Any) -> _Cursors:
+        """The cursors a unit of work sends through on `conn`, kept with the connection."""
         cursors = self._conn_cursors.get(conn)
         if cursors is None:
             with self._cursors_lock:
@@ -1118,7 +1160,7 @@ class PostgresStore:
                 # or retired by the pool) goes now, or it would keep that connection alive.
                 for closed in [c for c in self._conn_cursors if c.closed]:
                     self._conn_cursors.pop(closed, None)
-                cursors = self._conn_cursors[conn] = (conn.cursor(), conn.cursor(), conn.cursor())
+                cursors = self._conn_cursors[conn] = _Cursors(conn)
         return cursors
 
     def _configure(self, conn: Any) -> None:
