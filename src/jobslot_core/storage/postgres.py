@@ -309,15 +309,17 @@ def _fits(kind: type | None, value: Any) -> bool:
     would abort the transaction: a read made ahead must never do that)."""
     if kind is None or type(value) is not kind:
         return False
-    if isinstance(value, int) and not isinstance(value, bool):
-        return _INT64[0] <= value <= _INT64[1]
     if isinstance(value, str):
         if "\x00" in value:
             return False
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
+        if not value.isascii():  # ASCII always encodes
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        return True
+    if isinstance(value, int):  # a bool (0 or 1) fits too
+        return _INT64[0] <= value <= _INT64[1]
     return True
 
 
@@ -623,16 +625,20 @@ class _PostgresUnitOfWork:
     def _ahead_read(self, read: Read) -> tuple[_Request, str, Sequence[Any]] | None:
         table, name = read.table, read.table.name
         kinds = self._store._kinds.get(name, {})
-        if read.key is not None:
-            if len(read.key) != len(table.key) or not all(
-                _fits(kinds.get(f), v) for f, v in zip(table.key, read.key, strict=True)
-            ):
+        key = read.key
+        if key is not None:
+            if len(key) != len(table.key):
                 return None
-            sql = self._store._sql[name]
-            return ("get", name, read.key), sql.get[len(sql.select_doc) :], read.key
+            for field, value in zip(table.key, key, strict=True):
+                if not _fits(kinds.get(field), value):
+                    return None
+            return ("get", name, key), self._store._get_where[name], key
         fields = tuple(f for f, _ in read.where)
-        if not table.queryable(fields) or not all(_fits(kinds.get(f), v) for f, v in read.where):
+        if not table.queryable(fields):
             return None
+        for field, value in read.where:
+            if not _fits(kinds.get(field), value):
+                return None
         if read.after is None:
             query, params = self._query(table, dict(read.where), scan=False)
             return ("find", name, read.where), self._after_select(table, query), params
@@ -813,7 +819,7 @@ class _PostgresUnitOfWork:
         queue = self._pending(self._late())
         conn = self._conn
         begin = store._begin_write if self._write else store._begin_read
-        if int(conn.info.transaction_status) == _IDLE and tuple(queue) == begin:
+        if conn.pgconn.transaction_status == _IDLE and tuple(queue) == begin:
             self._close()  # nothing was sent: no transaction to commit
             return
         sent_commit = False
@@ -855,7 +861,7 @@ class _PostgresUnitOfWork:
         self._at_commit.clear()
         conn = self._conn
         try:
-            if int(conn.info.transaction_status) != _IDLE:
+            if conn.pgconn.transaction_status != _IDLE:
                 conn.execute("ROLLBACK")
         except self._store._driver_errors as e:
             self._close(broken=True)
@@ -1014,6 +1020,8 @@ class PostgresStore:
         self._begin_read = tuple(begin_read)
         self._tables = {t.name: t for t in TABLES}
         self._sql = {t.name: _table_sql(schema, t) for t in TABLES}
+        # `get` without its SELECT: the term of a read sent ahead.
+        self._get_where = {n: sql.get[len(sql.select_doc) :] for n, sql in self._sql.items()}
         self._unstructure = _codecs.UNSTRUCTURE
         self._structure = _codecs.STRUCTURE
         # A row's column values and doc straight from the record's fields (same text as
