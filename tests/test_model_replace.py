@@ -32,3 +32,28 @@ def test_replace_equals_evolve(table: Any, data: st.DataObject) -> None:
         made.__setattr__(names[0], getattr(record, names[0]))
     with pytest.raises(TypeError, match="no_such_field"):
         replace(record, no_such_field=1)
+
+
+@attrs.frozen(cache_hash=True)
+class CachedHash:
+    a: int
+    b: int = 0
+
+
+@attrs.define(init=False)
+class OwnInit:
+    a: int
+    b: int
+
+    def __init__(self, a: int, b: int) -> None:
+        self.a, self.b = a, max(0, b)
+
+
+def test_replace_of_classes_evolve_builds_through_their_init() -> None:
+    """A class caching its hash, or with its own `__init__`, is copied through that `__init__`
+    as evolve does; an unknown field is named as evolve names it (the first one passed)."""
+    copied = replace(CachedHash(1), b=2)
+    assert copied == CachedHash(1, 2) and hash(copied) == hash(CachedHash(1, 2))
+    assert replace(OwnInit(1, 5), b=-3) == attrs.evolve(OwnInit(1, 5), b=-3) == OwnInit(1, 0)
+    with pytest.raises(TypeError, match="'zz'"):
+        replace(CachedHash(1), zz=1, aa=2)

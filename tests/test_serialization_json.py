@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jobslot_core.engine.offers import BuffChoice
 from jobslot_core.model import OfferStatus
 from jobslot_core.serialization import field_values, json_encoder, make_converter
 from jobslot_core.storage.protocol import TABLES
@@ -164,3 +165,21 @@ def test_a_tuple_of_immutable_records_shared_or_recycled_is_encoded_right() -> N
     assert encode_mutable(MutableHolder(items)) == '{"items":[{"a":[1]}]}'
     items[0].a.append(2)
     assert encode_mutable(MutableHolder(items)) == '{"items":[{"a":[1,2]}]}'
+
+
+@attrs.frozen
+class Choices:
+    items: tuple[BuffChoice, ...]
+
+
+def test_a_record_holding_a_value_that_can_change_is_never_remembered() -> None:
+    """attrs does not check declared types: a choice whose `value` holds a list is encoded
+    afresh each time, so a change to it shows in the next text."""
+    changing = [1.0]
+    odd = BuffChoice("b", "e", True, False, None, changing, "common", 0.0, 2.0)  # type: ignore[arg-type]
+    record = Choices((odd,))
+    encode = json_encoder(CONVERTER, Choices)
+    first = encode(record)
+    changing.append(99.0)
+    assert encode(record) != first
+    assert encode(record) == reference(record, Choices)

@@ -59,8 +59,12 @@ def _replacer(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
     (no converter, validator or alias, no init hooks), one that sets each slot of a new object
     directly, as its `__init__` would; for any other, `cls(**fields)` as `attrs.evolve` does."""
     fields = attrs.fields(cls)
-    direct = not any(
-        hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__")
+    props = getattr(cls, "__attrs_props__", None)  # attrs 25.4 and later; else evolve's way
+    direct = (
+        props is not None
+        and props.added_init  # not a hand-written __init__, which evolve would call
+        and props.hashability.name != "HASHABLE_CACHED"  # its hash slot is set by __init__
+        and not any(hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__"))
     ) and all(
         f.init
         and f.converter is None
@@ -95,8 +99,8 @@ def _replacer(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
 
 def _unknown_field(cls: type, changes: dict[str, Any]) -> None:
     known = {f.name for f in attrs.fields(cls)}
-    unknown = sorted(set(changes) - known)
-    raise TypeError(f"{cls.__name__}.__init__() got an unexpected keyword argument {unknown[0]!r}")
+    unknown = next(name for name in changes if name not in known)
+    raise TypeError(f"{cls.__qualname__}.__init__() got an unexpected keyword argument {unknown!r}")
 
 
 def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:

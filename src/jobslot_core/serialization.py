@@ -300,9 +300,9 @@ class _Encoders:
             item = self._item(args[0])
             if item is not None and self.immutable(args[0]):
                 names[f"_item{i}"], names[f"_memo{i}"] = item, {}
-                names["_tuple_"] = _encode_immutable_tuple
+                names[f"_kind{i}"], names["_tuple_"] = args[0], _encode_immutable_tuple
                 return (
-                    f"(_tuple_(_v, _item{i}, _memo{i})"
+                    f"(_tuple_(_v, _item{i}, _kind{i}, _memo{i})"
                     f" if (_v := {get}).__class__ is tuple else _slow{i}(_v))"
                 )
             if item is not None:
@@ -322,9 +322,10 @@ class _Encoders:
         return f"_slow{i}({get})"
 
     def immutable(self, cls: Any) -> bool:
-        """Whether every instance of `cls` is a frozen attrs record of plain values only (its
-        JSON can never change, so a tuple of them can be encoded once)."""
-        if not self.generated(cls) or cls.__setattr__ is object.__setattr__:
+        """Whether `cls` is a frozen attrs class whose fields are declared plain values (the
+        JSON of an instance holding plain values can never change, so it can be remembered)."""
+        props = getattr(cls, "__attrs_props__", None)  # attrs 25.4 and later; else never
+        if not self.generated(cls) or props is None or not props.is_frozen:
             return False
         for field in attrs.fields(attrs.resolve_types(cls)):
             kind = _optional_of(field.type) or field.type
@@ -349,29 +350,67 @@ class _Encoders:
         return None
 
 
-_MEMO_SIZE = 4096
+_MEMO_SIZE = 2048
+_MEMO_ITEMS = 16
+_MEMO_TEXT = 2048
+"""The memo of `_encode_immutable_tuple`: entries, items of a tuple it remembers, characters of a
+text it remembers (at most about 4 MB of text held)."""
 
 
 def _encode_immutable_tuple(
-    value: tuple[Any, ...], item: Callable[[Any], str], memo: dict[int, tuple[Any, str]]
+    value: tuple[Any, ...],
+    item: Callable[[Any], str],
+    kind: type,
+    memo: dict[int, tuple[Any, str]],
 ) -> str:
-    """JSON of a tuple of immutable records, the tuple's and each record's remembered by
-    identity: an offer written again when it is resolved shares its choices' tuple with the
-    offer first written, and the engine hands out the same choice objects again and again."""
+    """JSON of a tuple of records of the frozen class `kind`, the tuple's and each record's
+    remembered by identity: an offer written again when it is resolved shares its choices' tuple
+    with the offer first written, and the engine hands out the same choice objects again and
+    again. Only a record of exactly `kind` whose values are plain (exactly str, int, float, bool,
+    None, or enum members: nothing in it can change) is remembered, and a tuple only of those."""
     hit = memo.get(id(value))
     if hit is not None and hit[0] is value:
         return hit[1]
+    if len(value) > _MEMO_ITEMS:
+        return "[" + ",".join([item(x) for x in value]) + "]"
     if len(memo) >= _MEMO_SIZE:
         memo.clear()
     parts = []
+    whole = True
     for x in value:
         hit = memo.get(id(x))
-        if hit is None or hit[0] is not x:
-            hit = memo[id(x)] = (x, item(x))  # kept alive with its text: its id is not reused
-        parts.append(hit[1])
+        if hit is not None and hit[0] is x:
+            parts.append(hit[1])
+            continue
+        text = item(x)
+        parts.append(text)
+        if x.__class__ is kind and len(text) <= _MEMO_TEXT and _plain_values(x):
+            memo[id(x)] = (x, text)  # kept alive with its text: its id is not reused
+        else:
+            whole = False
     text = "[" + ",".join(parts) + "]"
-    memo[id(value)] = (value, text)
+    if whole and len(text) <= _MEMO_TEXT:
+        memo[id(value)] = (value, text)
     return text
+
+
+_UNCHANGING = frozenset({str, int, float, bool, type(None)})
+_FIELD_VALUES: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def _plain_values(record: Any) -> bool:
+    """Whether every field of an attrs record holds exactly a str, int, float, bool, None or an
+    enum member (attrs does not check declared types: a list there could change later)."""
+    cls = record.__class__
+    values = _FIELD_VALUES.get(cls)
+    if values is None:
+        names = [f.name for f in attrs.fields(cls)]
+        get = operator.attrgetter(*names)
+        values = _FIELD_VALUES[cls] = (lambda r: (get(r),)) if len(names) == 1 else get
+    found = values(record)
+    if _UNCHANGING.issuperset(map(type, found)):
+        return True
+    return all(v.__class__ in _UNCHANGING or isinstance(v, enum.Enum) for v in found)
 
 
 def _via_hook(hook: Callable[[Any], Any]) -> Callable[[Any], str]:
