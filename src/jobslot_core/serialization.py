@@ -322,18 +322,10 @@ class _Encoders:
         return f"_slow{i}({get})"
 
     def immutable(self, cls: Any) -> bool:
-        """Whether `cls` is a frozen attrs class whose fields are declared plain values (the
-        JSON of an instance holding plain values can never change, so it can be remembered)."""
+        """Whether `cls` is a frozen attrs class with a generated encoder: an instance holding
+        plain values only (`_plain_values`) has JSON that can never change."""
         props = getattr(cls, "__attrs_props__", None)  # attrs 25.4 and later; else never
-        if not self.generated(cls) or props is None or not props.is_frozen:
-            return False
-        for field in attrs.fields(attrs.resolve_types(cls)):
-            kind = _optional_of(field.type) or field.type
-            if kind not in _PLAIN_TYPES and not (
-                isinstance(kind, type) and issubclass(kind, enum.Enum)
-            ):
-                return False
-        return True
+        return self.generated(cls) and props is not None and props.is_frozen
 
     def _item(self, kind: Any) -> Callable[[Any], str] | None:
         """JSON of one item of a `tuple[kind, ...]`, or None where the converter's hook for
@@ -394,7 +386,6 @@ def _encode_immutable_tuple(
     return text
 
 
-_UNCHANGING = frozenset({str, int, float, bool, type(None)})
 _FIELD_VALUES: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
@@ -408,9 +399,9 @@ def _plain_values(record: Any) -> bool:
         get = operator.attrgetter(*names)
         values = _FIELD_VALUES[cls] = (lambda r: (get(r),)) if len(names) == 1 else get
     found = values(record)
-    if _UNCHANGING.issuperset(map(type, found)):
+    if _PLAIN_TYPES.issuperset(map(type, found)):
         return True
-    return all(v.__class__ in _UNCHANGING or isinstance(v, enum.Enum) for v in found)
+    return all(v.__class__ in _PLAIN_TYPES or isinstance(v, enum.Enum) for v in found)
 
 
 def _via_hook(hook: Callable[[Any], Any]) -> Callable[[Any], str]:
