@@ -139,30 +139,30 @@ def play(
 def recording() -> Iterator[list[list[tuple[str, Any]]]]:
     """Every statement (reads, locks and writes) of every write transaction that wrote, as the
     store's connections ran them."""
-    import psycopg
+    from jobslot_core.storage._pgwire import Wire
 
     transactions: list[list[tuple[str, Any]]] = []
     open_tx: dict[int, list[tuple[str, Any]]] = {}
-    original = psycopg.Cursor.execute
+    original = Wire.round_trip
 
-    def execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        sql = str(query)
-        key = id(self.connection)
-        if sql.startswith("BEGIN ISOLATION LEVEL READ COMMITTED"):
-            open_tx[key] = []
-        elif sql == "COMMIT" and key in open_tx:
-            statements = open_tx.pop(key)
-            if any(is_write(q) for q, _ in statements):
-                transactions.append(statements)
-        elif key in open_tx:
-            open_tx[key].append((sql, params))
-        return original(self, query, params, **kwargs)
+    def round_trip(self: Wire, statements: Any, keep: int) -> Any:
+        key = id(self)
+        for sql, params in statements:
+            if sql.startswith("BEGIN ISOLATION LEVEL READ COMMITTED"):
+                open_tx[key] = []
+            elif sql == "COMMIT" and key in open_tx:
+                done = open_tx.pop(key)
+                if any(is_write(q) for q, _ in done):
+                    transactions.append(done)
+            elif key in open_tx:
+                open_tx[key].append((sql, params))
+        return original(self, statements, keep)
 
-    psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+    Wire.round_trip = round_trip  # type: ignore[method-assign]
     try:
         yield transactions
     finally:
-        psycopg.Cursor.execute = original  # type: ignore[method-assign]
+        Wire.round_trip = original  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager

@@ -45,35 +45,23 @@ class Counts:
 
 @contextlib.contextmanager
 def counting() -> Iterator[Counts]:
-    """Statements (every `Cursor.execute`) and round trips (a pipeline, or a statement sent
-    outside one) by the command kind in `Counts.kind`."""
-    import psycopg
+    """Statements and round trips (one pipeline each) by the command kind in `Counts.kind`."""
+    from jobslot_core.storage._pgwire import Wire
 
     counts = Counts()
-    execute, pipeline = psycopg.Cursor.execute, psycopg.Connection.pipeline
+    original = Wire.round_trip
 
-    def counted_execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        counts.statements[counts.kind] += 1
-        counts.texts.add(str(query))
-        if self.connection._pipeline is None:
-            counts.trips[counts.kind] += 1
-        return execute(self, query, params, **kwargs)
+    def counted(self: Wire, statements: Any, keep: int) -> Any:
+        counts.trips[counts.kind] += 1
+        counts.statements[counts.kind] += len(statements)
+        counts.texts.update(sql for sql, _ in statements)
+        return original(self, statements, keep)
 
-    @contextlib.contextmanager
-    def counted_pipeline(self: Any) -> Iterator[Any]:
-        outer = self._pipeline is None
-        with pipeline(self) as p:
-            yield p
-        if outer:
-            counts.trips[counts.kind] += 1
-
-    psycopg.Cursor.execute = counted_execute  # type: ignore[method-assign]
-    psycopg.Connection.pipeline = counted_pipeline  # type: ignore[assignment]
+    Wire.round_trip = counted  # type: ignore[method-assign]
     try:
         yield counts
     finally:
-        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
-        psycopg.Connection.pipeline = pipeline  # type: ignore[method-assign]
+        Wire.round_trip = original  # type: ignore[method-assign]
 
 
 STOPS = stops_ms(catalog())
@@ -111,13 +99,13 @@ def backend_cpu_s(pids: list[int]) -> float:
 
 def backends(store: PostgresStore) -> list[int]:
     with store.unit_of_work(write=False) as uow:
-        return [uow._send("SELECT pg_backend_pid()", None, "pid").fetchone()[0]]
+        return [uow._send("SELECT pg_backend_pid()", None, "pid").rows[0][0]]
 
 
 def prepared(store: PostgresStore) -> int:
     with store.unit_of_work(write=False) as uow:
         sql = "SELECT count(*) FROM pg_prepared_statements"
-        return int(uow._send(sql, None, "prepared").fetchone()[0])
+        return int(uow._send(sql, None, "prepared").rows[0][0])
 
 
 def main() -> None:
@@ -136,7 +124,7 @@ def main() -> None:
             start_ms = setup_wallets(store, cat, [(w, 1, m) for w, m in meks])
             clock = ManualClock(start_ms)
             game = JobSlots(store, cat, secret=SECRET, secret_id="s1", clock=clock)
-            play(game, clock, meks, None)  # warm-up: psycopg prepares what it will
+            play(game, clock, meks, None)  # warm-up: the store prepares what it will
             pids = backends(store)
             with counting() as counts:
                 passes = range(args.runs * args.count)

@@ -272,7 +272,7 @@ def test_a_lost_connection_is_not_kept_by_the_store(store: PostgresStore) -> Non
             pg_support.execute("SELECT pg_terminate_backend(%s)", (uow._conn.info.backend_pid,))
             uow.get(p.BALANCES, ("w", "gold"))
     _deposit(store, "w", 1)  # on a fresh connection
-    kept = list(store._conn_cursors.keys())
+    kept = list(store._conn_wires.keys())
     assert kept and not [conn for conn in kept if conn.closed]
     assert _balance(store) == 1
 

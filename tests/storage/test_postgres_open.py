@@ -178,7 +178,7 @@ def test_many_processes_opening_an_empty_database_at_once(schemas: pg_support.Sc
 
 def _setting(store: PostgresStore, name: str) -> str:
     with store.unit_of_work(write=False) as uow:
-        row = uow._send("SELECT current_setting(%s)", (name,), "setting").fetchone()
+        row = uow._send("SELECT current_setting(%s)", (name,), "setting").first()
     return str(row[0])
 
 

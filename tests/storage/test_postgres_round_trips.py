@@ -13,13 +13,14 @@ import pytest
 import pg_support
 from jobslot_core import JobSlots, ManualClock, load_catalog, model
 from jobslot_core.storage import protocol as p
+from jobslot_core.storage._pgwire import Wire
 from jobslot_core.storage.postgres import PostgresStore
 
 CATALOG = Path(__file__).resolve().parents[2] / "examples" / "catalog.toml"
 
 
 class Sent:
-    """Statements as psycopg ran them, and round trips (a pipeline, or a lone statement)."""
+    """Statements as the store sent them, and round trips (one pipeline each)."""
 
     def __init__(self) -> None:
         self.statements: list[str] = []
@@ -32,32 +33,19 @@ class Sent:
 
 @contextlib.contextmanager
 def sending() -> Iterator[Sent]:
-    import psycopg
-
     sent = Sent()
-    execute, pipeline = psycopg.Cursor.execute, psycopg.Connection.pipeline
+    round_trip = Wire.round_trip
 
-    def counted_execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        sent.statements.append(str(query))
-        if self.connection._pipeline is None:
-            sent.trips += 1
-        return execute(self, query, params, **kwargs)
+    def counted(self: Wire, statements: Any, keep: int) -> Any:
+        sent.statements.extend(sql for sql, _ in statements)
+        sent.trips += 1
+        return round_trip(self, statements, keep)
 
-    @contextlib.contextmanager
-    def counted_pipeline(self: Any) -> Iterator[Any]:
-        outer = self._pipeline is None
-        with pipeline(self) as pipe:
-            yield pipe
-        if outer:
-            sent.trips += 1
-
-    psycopg.Cursor.execute = counted_execute  # type: ignore[method-assign]
-    psycopg.Connection.pipeline = counted_pipeline  # type: ignore[assignment]
+    Wire.round_trip = counted  # type: ignore[method-assign]
     try:
         yield sent
     finally:
-        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
-        psycopg.Connection.pipeline = pipeline  # type: ignore[method-assign]
+        Wire.round_trip = round_trip  # type: ignore[method-assign]
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ from ..errors import (
 )
 from . import _codecs
 from ._codecs import columns as _columns
+from ._pgwire import Result, Wire
 from .protocol import EVENTS, TABLES, Capabilities, DuplicateKey, Read, Table
 
 __all__ = ["APPLICATION", "MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "create_table_sql"]
@@ -69,6 +70,9 @@ _RETRYABLE = frozenset({"40001", "40P01", "55P03"})
 """Serialization failure, deadlock detected, lock not available (lock_timeout, NOWAIT)."""
 
 _UNIQUE_VIOLATION = "23505"
+
+_NO_PREPARED_STATEMENT = "26000"
+"""invalid_sql_statement_name: a prepared statement the sender made is gone."""
 
 _IDLE = 0
 """libpq's PQTRANS_IDLE: no transaction open on the connection (nothing to roll back)."""
@@ -188,6 +192,10 @@ def _storage_error(e: BaseException, what: str) -> StorageError:
     message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     err: StorageError
     if state in _RETRYABLE or (state or "").startswith("40"):
+        err = ConcurrencyConflict("postgres", what, f"{message} (SQLSTATE {state})")
+    elif state == _NO_PREPARED_STATEMENT:
+        # The session's prepared statements were dropped (a host's DISCARD ALL, a pooler
+        # that moved the session): the sender prepares again, the runner runs it again.
         err = ConcurrencyConflict("postgres", what, f"{message} (SQLSTATE {state})")
     else:
         suffix = f" (SQLSTATE {state})" if state else ""
@@ -389,45 +397,10 @@ class _Known:
         self.scans = {k: v for k, v in self.scans.items() if k[1] != name}
 
 
-_COMMIT = "COMMIT"
-
-_MAX_CURSORS = 128
-"""Cursors kept per connection and role (a further SQL text starts the role's cursors anew)."""
-
-
-class _Cursors:
-    """One connection's cursors by role and SQL text: `sink` for the statements whose results
-    nobody reads, `read` for the statement whose results the caller reads (before it sends
-    another), `ahead` for the reads sent ahead. psycopg keeps a cursor's transformer (its
-    dumpers and loaders, made per parameter type and column type) while the cursor sends the
-    same query object again, and makes a new one otherwise: a cursor per text keeps them."""
-
-    __slots__ = ("_ahead", "_conn", "_read", "_sink")
-
-    def __init__(self, conn: Any) -> None:
-        self._conn = conn
-        self._sink: dict[str, Any] = {}
-        self._read: dict[str, Any] = {}
-        self._ahead: dict[str, Any] = {}
-
-    def _make(self, cursors: dict[str, Any], sql: str) -> Any:
-        if len(cursors) >= _MAX_CURSORS:
-            cursors.clear()
-        cur = cursors[sql] = self._conn.cursor()
-        return cur
-
-    def sink(self, sql: str) -> Any:
-        cur = self._sink.get(sql)
-        return self._make(self._sink, sql) if cur is None else cur
-
-    def read(self, sql: str) -> Any:
-        cur = self._read.get(sql)
-        return self._make(self._read, sql) if cur is None else cur
-
-    def ahead(self, sql: str) -> Any:
-        cur = self._ahead.get(sql)
-        return self._make(self._ahead, sql) if cur is None else cur
-
+_COMMIT_STATEMENT: tuple[str, None] = ("COMMIT", None)
+_ROLLBACK_STATEMENT: tuple[tuple[str, None]] = (("ROLLBACK", None),)
+"""Sent by the sender, never by psycopg: psycopg answers a ROLLBACK it sees by deallocating
+every prepared statement of the session, the sender's too."""
 
 class _PostgresUnitOfWork:
     """One PostgreSQL transaction on a pooled connection; rolls back unless committed.
@@ -449,10 +422,8 @@ class _PostgresUnitOfWork:
         self._at_commit: dict[str, tuple[Table[Any], list[Any]]] = {}
         self._queue: list[_Statement] = list(store._begin_write if write else store._begin_read)
         self._writes: list[_RowWrite] = []  # sent after `_queue`, batched (`_batch`)
-        # The connection's cursors (kept with it: a cursor per statement costs about as much
-        # client time as sending it), by role and SQL text: a cursor sending the text it sent
-        # last keeps its psycopg transformer, whose dumpers and loaders are then made once.
-        self._cursors: _Cursors = store._cursors_of(self._conn)
+        # The connection's libpq sender, kept with it (its prepared statements and adapters).
+        self._wire: Wire = store._wire_of(self._conn)
         # `prefetch`: reads sent after the next statement, in its pipeline, and their rows by
         # request until the unit of work writes to their table.
         self._ahead: list[tuple[_Request, str, Sequence[Any]]] = []
@@ -460,31 +431,21 @@ class _PostgresUnitOfWork:
 
     # -- sending -------------------------------------------------------------------------------
 
-    def _send(self, sql: str, params: Sequence[Any] | None, what: str) -> Any:
-        """Send the queue and this statement; return its cursor (results fetched)."""
+    def _send(self, sql: str, params: Sequence[Any] | None, what: str) -> Result:
+        """Send the queue and this statement (and the reads sent ahead) in one round trip;
+        return its answer."""
         if not self._open:
             raise _closed_error()
         queue = self._pending()
+        queue.append((sql, params))
         ahead, self._ahead = self._ahead, []
-        conn = self._conn
-        cursors = self._cursors
         try:
-            cur = cursors.read(sql)
-            if queue or ahead:
-                with conn.pipeline():
-                    sink = cursors.sink
-                    for q_sql, q_params in queue:
-                        sink(q_sql).execute(q_sql, q_params)
-                    cur.execute(sql, params)
-                    if ahead:
-                        ahead_sql, ahead_params = self._store._read_ahead(ahead)
-                        fetching = cursors.ahead(ahead_sql)
-                        fetching.execute(ahead_sql, ahead_params)
-                if ahead:
-                    self._fetched(ahead, fetching.fetchall())
-            else:
-                cur.execute(sql, params)
-            return cur
+            if ahead:
+                queue.append(self._store._read_ahead(ahead))
+                answer, fetched = self._wire.round_trip(queue, 2)
+                self._fetched(ahead, fetched.rows)
+                return answer
+            return self._wire.round_trip(queue, 1)[0]
         except self._store._driver_errors as e:
             self._fail()
             if _sqlstate(e) == _UNIQUE_VIOLATION and self._late_inserts:
@@ -509,7 +470,7 @@ class _PostgresUnitOfWork:
         broken = True
         try:
             if not conn.closed and not getattr(conn, "broken", False):
-                conn.execute("ROLLBACK")
+                self._wire.round_trip(_ROLLBACK_STATEMENT, 0)
                 broken = False
         except self._store._driver_errors:
             pass
@@ -585,13 +546,13 @@ class _PostgresUnitOfWork:
             self._scopes.update(names)
             return
         ahead = list(self._ahead)
-        rows = self._send(store._lock_scopes_nowait, (names, names), "lock").fetchall()
+        rows = self._send(store._lock_scopes_nowait, (names, names), "lock").rows
         if len(rows) < len(names):
             # A scope row that another transaction inserted and committed while this statement
             # ran is outside its snapshot; the next statement sees (and locks) it. The reads
             # sent ahead ran before that scope was held: send them again, after it.
             self._ahead = ahead + self._ahead
-            rows = self._send(store._lock_again_nowait, (names,), "lock").fetchall()
+            rows = self._send(store._lock_again_nowait, (names,), "lock").rows
         if len(rows) < len(names):
             self.rollback()
             raise ConcurrencyConflict("scope", names, "a scope row could not be locked")
@@ -659,7 +620,7 @@ class _PostgresUnitOfWork:
         known, record = self._known.get(table, key)
         if known:
             return typing.cast("R | None", record)
-        row = self._send(self._store._sql[table.name].get, key, table.name).fetchone()
+        row = self._send(self._store._sql[table.name].get, key, table.name).first()
         return None if row is None else self._decode(table, row)
 
     def find(self, table: Table[R], **where: Any) -> list[R]:
@@ -667,7 +628,7 @@ class _PostgresUnitOfWork:
         if known is not None:
             return known
         query, params = self._query(table, where, scan=False)
-        rows = self._send(query, params, table.name).fetchall()
+        rows = self._send(query, params, table.name).rows
         return [self._decode(table, row) for row in rows]
 
     def insert(self, table: Table[R], record: R) -> None:
@@ -731,7 +692,7 @@ class _PostgresUnitOfWork:
             sql = store._lock_tails if log == _OUTBOX else store._lock_log_tails
         else:
             sql = store._lock_outbox_tail  # the only tail not held with the others
-        rows = self._send(sql, None, "tails").fetchall()
+        rows = self._send(sql, None, "tails").rows
         held = {name: int(seq) + 1 for name, seq in rows}
         self._next_seq = {**(self._next_seq or {}), **held}
         self._first_seq.update(held)
@@ -808,7 +769,7 @@ class _PostgresUnitOfWork:
         if known is not None:
             return known
         query, params = self._query(table, where, scan=True)
-        rows = self._send(query, [after, *params, limit], table.name).fetchall()
+        rows = self._send(query, [after, *params, limit], table.name).rows
         return [self._decode(table, row) for row in rows]
 
     def commit(self) -> None:
@@ -824,21 +785,13 @@ class _PostgresUnitOfWork:
             return
         sent_commit = False
         try:
-            if queue and store._commit_in_pipeline:
-                with conn.pipeline():
-                    sink = self._cursors.sink
-                    for q_sql, q_params in queue:
-                        sink(q_sql).execute(q_sql, q_params)
-                    sent_commit = True
-                    sink(_COMMIT).execute(_COMMIT)
-            else:
-                if queue:  # the writes, then COMMIT in a round trip of its own (measured only)
-                    with conn.pipeline():
-                        sink = self._cursors.sink
-                        for q_sql, q_params in queue:
-                            sink(q_sql).execute(q_sql, q_params)
-                sent_commit = True
-                conn.execute("COMMIT")
+            if queue and not store._commit_in_pipeline:
+                # The writes, then COMMIT in a round trip of its own (measured only).
+                self._wire.round_trip(queue, 0)
+                queue = []
+            queue.append(_COMMIT_STATEMENT)
+            sent_commit = True
+            self._wire.round_trip(queue, 0)
         except store._driver_errors as e:
             lost = _lost(e, conn)
             self._fail()
@@ -862,7 +815,7 @@ class _PostgresUnitOfWork:
         conn = self._conn
         try:
             if conn.pgconn.transaction_status != _IDLE:
-                conn.execute("ROLLBACK")
+                self._wire.round_trip(_ROLLBACK_STATEMENT, 0)
         except self._store._driver_errors as e:
             self._close(broken=True)
             raise _storage_error(e, "rollback") from e
@@ -891,8 +844,9 @@ class PostgresStore:
     `psycopg_pool.ConnectionPool`: the store then sets those timeouts per transaction
     (`SET LOCAL`), and leaves the pool to the host (`close()` does not close it).
 
-    `prepare_threshold` is psycopg's: statements are prepared on the server after that many
-    runs; pass None behind PgBouncer in transaction pooling mode (before 1.21).
+    `prepare_threshold` is set on the pool's connections, as psycopg's: the store prepares a
+    statement on the server after that many runs; pass None behind PgBouncer in transaction
+    pooling mode (before 1.21).
 
     Raises:
         StorageError: the `postgres` extra is missing, or the server cannot be reached or set up.
@@ -963,8 +917,9 @@ class PostgresStore:
         self._closed = False
         self._in_uow = threading.local()
         self._host_autocommit: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
-        self._conn_cursors: weakref.WeakKeyDictionary[Any, _Cursors] = weakref.WeakKeyDictionary()
-        self._cursors_lock = threading.Lock()
+        self._conn_wires: weakref.WeakKeyDictionary[Any, Wire] = weakref.WeakKeyDictionary()
+        self._wires_lock = threading.Lock()
+        self._texts: dict[str, Any] = {}  # each SQL text as libpq takes it (`_pgwire`)
         s = _q(schema)
         # One statement takes every scope row in name order, made on first use: an upsert
         # locks the row it meets whether it inserts it or finds it ("all rows will be locked
@@ -1159,17 +1114,17 @@ class PostgresStore:
                 self._ahead_sql[shape] = sql
         return sql, [p for _, _, params in ahead for p in params]
 
-    def _cursors_of(self, conn: Any) -> _Cursors:
-        """The cursors a unit of work sends through on `conn`, kept with the connection."""
-        cursors = self._conn_cursors.get(conn)
-        if cursors is None:
-            with self._cursors_lock:
-                # Cursors hold their connection: the entry of a connection closed since (lost,
+    def _wire_of(self, conn: Any) -> Wire:
+        """The sender a unit of work sends through on `conn`, kept with the connection."""
+        wire = self._conn_wires.get(conn)
+        if wire is None:
+            with self._wires_lock:
+                # A sender holds its connection: the entry of a connection closed since (lost,
                 # or retired by the pool) goes now, or it would keep that connection alive.
-                for closed in [c for c in self._conn_cursors if c.closed]:
-                    self._conn_cursors.pop(closed, None)
-                cursors = self._conn_cursors[conn] = _Cursors(conn)
-        return cursors
+                for closed in [c for c in self._conn_wires if c.closed]:
+                    self._conn_wires.pop(closed, None)
+                wire = self._conn_wires[conn] = Wire(conn, self._texts)
+        return wire
 
     def _configure(self, conn: Any) -> None:
         """Each new connection of the store's own pool: its timeouts, set once per session."""
@@ -1326,12 +1281,13 @@ class PostgresStore:
     def schema_version(self) -> int:
         """The schema version recorded in the database."""
         with self.unit_of_work(write=False) as uow:
-            cur = uow._send(
+            row = uow._send(
                 f"SELECT value FROM {_q(self.schema)}.jobslot_meta WHERE key = 'schema_version'",
                 None,
                 "jobslot_meta",
-            )
-            return int(cur.fetchone()[0])
+            ).first()
+            assert row is not None
+            return int(row[0])
 
     # -- the Store protocol --------------------------------------------------------------------
 
