@@ -4,6 +4,7 @@ server-authoritative offers (fixes 1, 2)."""
 import attrs
 import pytest
 
+from jobslot_core import JobSlots
 from jobslot_core.errors import (
     InvalidChoice,
     NotOwned,
@@ -190,6 +191,49 @@ def test_selecting_another_wallets_offer_is_refused(started):
 def test_selecting_an_unknown_offer_is_refused(started):
     """An offer id that was never made raises UnknownOffer."""
     started.refused(UnknownOffer, "offer_id", "of_x", started.game.select_buff, "w1", "of_x", 0)
+
+
+# -- two game servers on one store -----------------------------------------------------------------
+
+
+def test_another_server_resolving_what_this_one_remembers(started):
+    """A JobSlots remembers the offers it made and guesses each Mek's next pit stop, to send
+    a command's first reads with its lock. Another JobSlots on the same store resolving that
+    pit stop, selling the Mek and prestiging it leaves every answer as the store has it."""
+    w = started
+    other = JobSlots(w.store, secret=w.secret, secret_id=w.secret_id, clock=w.clock)
+    w.clock.advance(seconds=5000)  # max level: the janitor's 3 pit stops are all due
+    first = w.game.open_pit_stop("w1", "m1", "janitor")
+    other.select_buff("w1", first.offer_id, 0)
+    w.refused(
+        OfferAlreadyResolved,
+        "offer_id",
+        first.offer_id,
+        w.game.select_buff,
+        "w1",
+        first.offer_id,
+        1,
+    )
+    # The other server resolved pit stop 1: this one's guess (pit stop 1) is stale.
+    second = w.game.open_pit_stop("w1", "m1", "janitor")
+    assert second.pit_stop_number == 2
+    assert other.open_pit_stop("w1", "m1", "janitor") == second
+    other.select_buff("w1", second.offer_id, w.index(second))
+    # This server saw pit stop 2 opened, not selected: its guess (2) is stale again.
+    third = w.game.open_pit_stop("w1", "m1", "janitor")
+    assert third.pit_stop_number == 3
+    other.transfer_mek("m1", "w2")
+    w.refused(NotOwned, "offer_id", third.offer_id, w.game.select_buff, "w1", third.offer_id, 0)
+    other.deposit("w2", "gold", 100_000)
+    other.unlock_slot("w2", 1)
+    other.purchase_job("w2", 1, "janitor")
+    other.assign_mek("w2", 1, "m1")
+    other.select_buff("w2", third.offer_id, w.index(third))
+    other.prestige("w2", "m1", "janitor")
+    w.clock.advance(seconds=5000)
+    after = w.game.open_pit_stop("w2", "m1", "janitor")  # guessed: prestige 0, pit stop 4
+    assert (after.prestige_sequence, after.pit_stop_number, after.wallet) == (1, 1, "w2")
+    assert w.game.buff_history("m1", "janitor") == other.buff_history("m1", "janitor")
 
 
 # -- a transfer in the middle of a pit stop --------------------------------------------------------

@@ -69,21 +69,73 @@ def _owner_scope(mek_id: str) -> Callable[[UnitOfWork], str]:
     return scope
 
 
+class _Seen:
+    """What this JobSlots met lately, so that a command's first reads travel with its lock (a
+    network store's round trip less): the offers it made or peeked at, whose Mek, job and
+    choices never change, and the pit stop each Mek's job is likely at next (a guess: the body
+    reads under the lock, so a wrong one only costs the round trip it was to save). Bounded:
+    emptied when full."""
+
+    __slots__ = ("next_stop", "offers")
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self.offers: dict[str, Offer] = {}
+        self.next_stop: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def offer(self, offer: Offer) -> Offer:
+        if len(self.offers) >= self.LIMIT:
+            self.offers.clear()
+        self.offers[offer.offer_id] = offer
+        return offer
+
+    def stop(self, mek_id: str, job_key: str, prestige_sequence: int, number: int) -> None:
+        if len(self.next_stop) >= self.LIMIT:
+            self.next_stop.clear()
+        self.next_stop[(mek_id, job_key)] = (prestige_sequence, number)
+
+    def stop_reads(self, mek_id: str, job_key: str, *, whole_run: bool = False) -> list[Read]:
+        """The find of offers `open_pit_stop` makes (those of the next pit stop), or `prestige`
+        makes (`whole_run`: those of the current prestige), if that is known."""
+        guess = self.next_stop.get((mek_id, job_key))
+        if guess is None:
+            return []
+        if whole_run:
+            return [Read.find(OFFERS, mek_id=mek_id, job_key=job_key, prestige_sequence=guess[0])]
+        return [
+            Read.find(
+                OFFERS,
+                mek_id=mek_id,
+                job_key=job_key,
+                prestige_sequence=guess[0],
+                pit_stop_number=guess[1],
+            )
+        ]
+
+
 class _OfferPeek:
-    """The offer as a first read shows it: its Mek's scope, and the reads the command makes
-    once that is held (a guess from the peek: the body reads again under the lock)."""
+    """The offer as a first read shows it (or as this JobSlots saw it: its Mek never changes):
+    its Mek's scope, and the reads the command makes once that is held (a guess from the peek:
+    the body reads again under the lock)."""
 
-    __slots__ = ("_index", "_offer", "_offer_id", "_wallet")
+    __slots__ = ("_index", "_offer", "_offer_id", "_seen", "_wallet")
 
-    def __init__(self, wallet: str, offer_id: str, index: int | None = None) -> None:
+    def __init__(self, seen: _Seen, wallet: str, offer_id: str, index: int | None = None) -> None:
+        self._seen = seen
         self._wallet = wallet
         self._offer_id = offer_id
         self._index = index  # the choice `select_buff` keeps
         self._offer: Offer | None = None
 
     def scopes(self, uow: UnitOfWork) -> Iterable[str]:
-        self._offer = uow.get(OFFERS, (self._offer_id,))
-        return [mek_scope(self._offer.mek_id)] if self._offer is not None else []
+        offer = self._seen.offers.get(self._offer_id)
+        if offer is None:
+            offer = uow.get(OFFERS, (self._offer_id,))
+            if offer is not None:
+                self._seen.offer(offer)
+        self._offer = offer
+        return [mek_scope(offer.mek_id)] if offer is not None else []
 
     def reads(self, uow: UnitOfWork) -> list[Read]:
         offer = self._offer
@@ -154,6 +206,7 @@ class JobSlots:
         secret = check_secret(secret)  # at least 16 bytes (decision 24), the error says why
         self._secret = (secret, check_id("secret_id", secret_id))
         self._catalogs = catalogs.CatalogCache()
+        self._seen = _Seen()
         self._runner = Runner(
             store,
             SystemClock() if clock is None else check_clock(clock),
@@ -412,7 +465,7 @@ class JobSlots:
         check_id("wallet", wallet)
         check_id("mek_id", mek_id)
         check_id("job_key", job_key)
-        return self._runner.write(
+        offer = self._runner.write(
             "open_pit_stop",
             {"wallet": wallet, "mek_id": mek_id, "job_key": job_key},
             idempotency_key,
@@ -423,8 +476,11 @@ class JobSlots:
             reads=lambda uow: [
                 *_mek_job_reads(wallet, mek_id, job_key),
                 Read.get(SECRETS, self._secret[1]),
+                *self._seen.stop_reads(mek_id, job_key),
             ],
         )
+        self._seen.stop(mek_id, job_key, offer.prestige_sequence, offer.pit_stop_number)
+        return self._seen.offer(offer)
 
     def reroll_offer(
         self, wallet: str, offer_id: str, *, idempotency_key: str | None = None
@@ -433,16 +489,17 @@ class JobSlots:
         deterministic sequence; both stay in history."""
         check_id("wallet", wallet)
         check_id("offer_id", offer_id)
-        return self._runner.write(
+        offer = self._runner.write(
             "reroll_offer",
             {"wallet": wallet, "offer_id": offer_id},
             idempotency_key,
             Offer,
             lambda ctx: pit_stops.reroll_offer(ctx, self._secret, wallet, offer_id),
             scope=wallet_scope(wallet),
-            also=(peek := _OfferPeek(wallet, offer_id)).scopes,
+            also=(peek := _OfferPeek(self._seen, wallet, offer_id)).scopes,
             reads=peek.reads,
         )
+        return self._seen.offer(offer)
 
     def select_buff(
         self, wallet: str, offer_id: str, index: int, *, idempotency_key: str | None = None
@@ -453,16 +510,24 @@ class JobSlots:
         check_id("offer_id", offer_id)
         if isinstance(index, int) and not isinstance(index, bool) and index.bit_length() > 63:
             raise InvalidChoice("index", index, "is not a choice of the offer")
-        return self._runner.write(
+        selection = self._runner.write(
             "select_buff",
             {"wallet": wallet, "offer_id": offer_id, "index": index},
             idempotency_key,
             Selection,
             lambda ctx: pit_stops.select_buff(ctx, wallet, offer_id, index),
             scope=wallet_scope(wallet),
-            also=(peek := _OfferPeek(wallet, offer_id, index)).scopes,
+            also=(peek := _OfferPeek(self._seen, wallet, offer_id, index)).scopes,
             reads=peek.reads,
         )
+        self._seen.offers.pop(offer_id, None)  # resolved: no command needs its scope again
+        self._seen.stop(
+            selection.mek_id,
+            selection.job_key,
+            selection.prestige_sequence,
+            selection.pit_stop_number + 1,
+        )
+        return selection
 
     def buff_history(self, mek_id: str, job_key: str) -> tuple[Offer, ...]:
         """Every offer made for the Mek in this job (selected, re-rolled or open), in order."""
@@ -492,7 +557,7 @@ class JobSlots:
         check_id("wallet", wallet)
         check_id("mek_id", mek_id)
         check_id("job_key", job_key)
-        return self._runner.write(
+        record = self._runner.write(
             "prestige",
             {"wallet": wallet, "mek_id": mek_id, "job_key": job_key},
             idempotency_key,
@@ -504,8 +569,11 @@ class JobSlots:
                 *_mek_job_reads(wallet, mek_id, job_key),
                 Read.find(ACTIVE_BUFFS, mek_id=mek_id, job_key=job_key, consumed=False),
                 *_totals_reads(wallet, mek_id),
+                *self._seen.stop_reads(mek_id, job_key, whole_run=True),
             ],
         )
+        self._seen.stop(mek_id, job_key, record.prestige_number, 1)
+        return record
 
     def prestige_history(
         self, mek_id: str, job_key: str | None = None
