@@ -22,7 +22,11 @@ cycles per second, speed-up over one process, and retries per command (write uni
 opened beyond one per command: ConcurrencyConflict reruns).
 
 ``proxy``: the same through a TCP proxy on localhost, written here, that delays every chunk by
-1 ms each way (a network), for disjoint wallets and the hot wallet.
+1 ms each way (a network), for disjoint wallets and the hot wallet; then the outbox tail's
+lever (COMMIT with the writes, or in a round trip of its own), and the calibration: **raw
+psycopg** sending the library's own round trips (recorded per wallet, one psycopg pipeline
+each: the same statements, locks and waits, none of the library's Python) from 1 and 8
+processes through the same proxy, what 8 vs 1 this machine allows for this SQL.
 """
 
 from __future__ import annotations
@@ -418,6 +422,88 @@ def bench_tail(dsn: str, seconds: float, tag: str) -> None:
         print(f"{label:>24} {one:12.0f} {eight:14.0f} {eight / one:6.2f}x")
 
 
+@contextlib.contextmanager
+def round_trips() -> Iterator[list[list[tuple[str, Any]]]]:
+    """Every round trip the store's connections make (its statements with their parameters)."""
+    from jobslot_core.storage._pgwire import Wire
+
+    trips: list[list[tuple[str, Any]]] = []
+    original = Wire.round_trip
+
+    def round_trip(self: Wire, statements: Any, keep: int) -> Any:
+        trips.append(list(statements))
+        return original(self, statements, keep)
+
+    Wire.round_trip = round_trip  # type: ignore[method-assign]
+    try:
+        yield trips
+    finally:
+        Wire.round_trip = original  # type: ignore[method-assign]
+
+
+def replayer(
+    dsn: str, trips: list[list[tuple[str, Any]]], barrier: Any, results: Any
+) -> None:
+    """Send each recorded round trip as one psycopg pipeline; report the seconds spent."""
+    conn = connect(dsn)
+    try:
+        cur = conn.cursor()
+        barrier.wait(120)
+        started = time.perf_counter()
+        for trip in trips:
+            with conn.pipeline():
+                for sql, params in trip:
+                    cur.execute(sql, params)
+        results.put(time.perf_counter() - started)
+    finally:
+        conn.close()
+
+
+def bench_raw_calibration(dsn: str, proxied: str, seconds: float, tag: str) -> None:
+    """Raw psycopg sending the library's own round trips (recorded per wallet from library runs
+    on the local server: the same statements, parameters, locks and pipelines, nothing decoded)
+    from 1 and 8 processes through the proxy, on copies of one starting schema."""
+    print("== raw psycopg, the library's round trips replayed: 1 and 8 processes, the proxy ==")
+    cat = catalog()
+    start, rec, play_in = (f"bench_{tag}_{n}" for n in ("cstart", "crec", "cplay"))
+    meks = [(f"wallet-{p}", 1, f"mek-{p}") for p in range(8)]
+    cycles_per_run = len(stops_ms(cat))
+    runs = max(1, round(seconds * 70 / cycles_per_run))  # ~seconds of one proxied process
+    try:
+        with PostgresStore(dsn, schema=start) as store:
+            start_ms = setup_wallets(store, cat, meks)
+        copy_schema(dsn, start, rec)
+        recorded: list[list[list[tuple[str, Any]]]] = []
+        with PostgresStore(dsn, schema=rec, max_size=1) as store:
+            for wallet, _, mek in meks:  # one after another: every log seq differs
+                clock = ManualClock(start_ms)
+                game = JobSlots(store, cat, secret=SECRET, secret_id="s1", clock=clock)
+                with round_trips() as trips:
+                    play(game, clock, [(wallet, mek)], runs, cat)
+                recorded.append(
+                    [[(q.replace(f'"{rec}".', f'"{play_in}".'), a) for q, a in t] for t in trips]
+                )
+        print(f"{'':24} {'1 process/s':>12} {'8 processes/s':>14} {'8 vs 1':>7}")
+        rates = []
+        for n in (1, 8):
+            copy_schema(dsn, start, play_in)
+            barrier, results = CTX.Barrier(n), CTX.Queue()
+            children = [
+                CTX.Process(target=replayer, args=(proxied, recorded[p], barrier, results))
+                for p in range(n)
+            ]
+            for c in children:
+                c.start()
+            elapsed = max(results.get(timeout=600) for _ in children)
+            for c in children:
+                c.join(60)
+            rates.append(n * runs * cycles_per_run / elapsed)
+        label = "raw, same round trips"
+        print(f"{label:>24} {rates[0]:12.0f} {rates[1]:14.0f} {rates[1] / rates[0]:6.2f}x")
+    finally:
+        drop(dsn, start, rec, play_in)
+
+
 # -- a TCP proxy adding latency -------------------------------------------------------------------
 
 
@@ -527,6 +613,7 @@ def main() -> None:
             label = "through a proxy adding 1 ms each way"
             bench_procs(proxied, seconds * 2, tag, label, (1, 2, 4, 8))
             bench_tail(proxied, seconds * 2, tag)
+            bench_raw_calibration(args.dsn, proxied, seconds * 2, tag)
         finally:
             proxy.kill()
             proxy.join(10)
