@@ -40,7 +40,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -140,17 +140,32 @@ def play(
 
 
 @contextlib.contextmanager
-def recording() -> Iterator[list[list[tuple[str, Any]]]]:
-    """Every statement (reads, locks and writes) of every write transaction that wrote, as the
-    store's connections ran them."""
+def watching(see: Callable[[Any, list[tuple[str, Any]]], None]) -> Iterator[None]:
+    """`see(wire, statements)` before every round trip the store's connections make."""
     from jobslot_core.storage._pgwire import Wire
 
-    transactions: list[list[tuple[str, Any]]] = []
-    open_tx: dict[int, list[tuple[str, Any]]] = {}
     original = Wire.round_trip
 
     def round_trip(self: Wire, statements: Any, keep: int) -> Any:
-        key = id(self)
+        see(self, statements)
+        return original(self, statements, keep)
+
+    Wire.round_trip = round_trip  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Wire.round_trip = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[list[tuple[str, Any]]]]:
+    """Every statement (reads, locks and writes) of every write transaction that wrote, as the
+    store's connections ran them."""
+    transactions: list[list[tuple[str, Any]]] = []
+    open_tx: dict[int, list[tuple[str, Any]]] = {}
+
+    def see(wire: Any, statements: list[tuple[str, Any]]) -> None:
+        key = id(wire)
         for sql, params in statements:
             if sql.startswith("BEGIN ISOLATION LEVEL READ COMMITTED"):
                 open_tx[key] = []
@@ -160,13 +175,9 @@ def recording() -> Iterator[list[list[tuple[str, Any]]]]:
                     transactions.append(done)
             elif key in open_tx:
                 open_tx[key].append((sql, params))
-        return original(self, statements, keep)
 
-    Wire.round_trip = round_trip  # type: ignore[method-assign]
-    try:
+    with watching(see):
         yield transactions
-    finally:
-        Wire.round_trip = original  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -425,25 +436,12 @@ def bench_tail(dsn: str, seconds: float, tag: str) -> None:
 @contextlib.contextmanager
 def round_trips() -> Iterator[list[list[tuple[str, Any]]]]:
     """Every round trip the store's connections make (its statements with their parameters)."""
-    from jobslot_core.storage._pgwire import Wire
-
     trips: list[list[tuple[str, Any]]] = []
-    original = Wire.round_trip
-
-    def round_trip(self: Wire, statements: Any, keep: int) -> Any:
-        trips.append(list(statements))
-        return original(self, statements, keep)
-
-    Wire.round_trip = round_trip  # type: ignore[method-assign]
-    try:
+    with watching(lambda wire, statements: trips.append(list(statements))):
         yield trips
-    finally:
-        Wire.round_trip = original  # type: ignore[method-assign]
 
 
-def replayer(
-    dsn: str, trips: list[list[tuple[str, Any]]], barrier: Any, results: Any
-) -> None:
+def replayer(dsn: str, trips: list[list[tuple[str, Any]]], barrier: Any, results: Any) -> None:
     """Send each recorded round trip as one psycopg pipeline; report the seconds spent."""
     conn = connect(dsn)
     try:

@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from postgres import DEFAULT_DSN, JOB, SECRET, catalog, drop, setup_wallets, stops_ms
+from postgres import DEFAULT_DSN, JOB, SECRET, catalog, drop, setup_wallets, stops_ms, watching
 
 from jobslot_core import JobSlots, ManualClock
 from jobslot_core.audit import audit
@@ -46,22 +46,15 @@ class Counts:
 @contextlib.contextmanager
 def counting() -> Iterator[Counts]:
     """Statements and round trips (one pipeline each) by the command kind in `Counts.kind`."""
-    from jobslot_core.storage._pgwire import Wire
-
     counts = Counts()
-    original = Wire.round_trip
 
-    def counted(self: Wire, statements: Any, keep: int) -> Any:
+    def see(wire: Any, statements: list[tuple[str, Any]]) -> None:
         counts.trips[counts.kind] += 1
         counts.statements[counts.kind] += len(statements)
         counts.texts.update(sql for sql, _ in statements)
-        return original(self, statements, keep)
 
-    Wire.round_trip = counted  # type: ignore[method-assign]
-    try:
+    with watching(see):
         yield counts
-    finally:
-        Wire.round_trip = original  # type: ignore[method-assign]
 
 
 STOPS = stops_ms(catalog())
