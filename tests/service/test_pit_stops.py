@@ -1,6 +1,8 @@
 """Progression from tenure (decisions 8, 11), queued pit stops (decision 10) and
 server-authoritative offers (fixes 1, 2)."""
 
+from typing import Any
+
 import attrs
 import pytest
 
@@ -234,6 +236,37 @@ def test_another_server_resolving_what_this_one_remembers(started):
     after = w.game.open_pit_stop("w2", "m1", "janitor")  # guessed: prestige 0, pit stop 4
     assert (after.prestige_sequence, after.pit_stop_number, after.wallet) == (1, 1, "w2")
     assert w.game.buff_history("m1", "janitor") == other.buff_history("m1", "janitor")
+
+
+def test_a_wrong_remembered_offer_is_caught_under_the_lock(started):
+    """Were what a JobSlots remembers of an offer ever wrong (another Mek), the command would
+    lock the wrong Mek's scope: the body's check under the lock catches it, and the rerun reads
+    the offer from the store."""
+    started.clock.advance(seconds=200)
+    offer = started.game.open_pit_stop("w1", "m1", "janitor")
+    started.game._seen._offers[offer.offer_id] = attrs.evolve(offer, mek_id="m2")
+    locked: list[list[str]] = []
+    unit_of_work = started.store.unit_of_work
+
+    def watched(*, write: bool = True) -> Any:
+        uow = unit_of_work(write=write)
+        lock = uow.lock
+
+        def recorded(scopes: Any) -> None:
+            locked.append(sorted(scopes))
+            lock(scopes)
+
+        uow.lock = recorded
+        return uow
+
+    started.store.unit_of_work = watched
+    try:
+        selection = started.game.select_buff("w1", offer.offer_id, 0)
+    finally:
+        started.store.unit_of_work = unit_of_work
+    assert locked == [["mek:m2", "wallet:w1"], ["mek:m1", "wallet:w1"]]
+    assert (selection.mek_id, selection.offer_id) == ("m1", offer.offer_id)
+    assert started.game.progression("m1", "janitor").pit_stops_resolved == 1
 
 
 # -- a transfer in the middle of a pit stop --------------------------------------------------------

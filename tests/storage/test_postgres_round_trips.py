@@ -104,6 +104,41 @@ def test_pit_stop_commands_take_two_round_trips_and_a_currency_buff_three(
     assert prestiged == {2}
 
 
+def test_what_another_server_did_costs_one_round_trip_more(store: PostgresStore) -> None:
+    """A JobSlots whose guess of the Mek's next pit stop is stale (another one moved the Mek
+    on), or that never saw the offer it is asked to select: 3 round trips, one more than with
+    what it remembers, and the same answers."""
+    catalog = load_catalog(CATALOG)
+    clock = ManualClock(start_ms=0)
+    secret = b"round trip secret 2026"
+    game = JobSlots(store, catalog, secret=secret, secret_id="s1", clock=clock)
+    other = JobSlots(store, catalog, secret=secret, secret_id="s1", clock=clock)
+    game.deposit("w", "gold", 10_000)
+    game.register_mek("w", "m")
+    game.unlock_slot("w", 1)
+    game.purchase_job("w", 1, "janitor")
+    game.assign_mek("w", 1, "m")
+    clock.advance(seconds=5000)  # every pit stop due
+
+    def permanent(offer: model.Offer) -> int:
+        return next(i for i, c in enumerate(offer.choices) if c.permanent)
+
+    with sending() as sent:
+        first = game.open_pit_stop("w", "m", "janitor")
+        game.select_buff("w", first.offer_id, permanent(first))  # expects pit stop 2 next
+        second = other.open_pit_stop("w", "m", "janitor")
+        other.select_buff("w", second.offer_id, permanent(second))
+        sent.clear()
+        third = game.open_pit_stop("w", "m", "janitor")  # expected 2: stale
+        assert (third.pit_stop_number, sent.trips) == (3, 3)
+        sent.clear()
+        other.select_buff("w", third.offer_id, permanent(third))  # never saw it
+        assert sent.trips == 3
+        sent.clear()
+        game.prestige("w", "m", "janitor")  # expected run 0: right
+        assert sent.trips == 2
+
+
 def _commit_statements(statements: list[str]) -> list[str]:
     """The statements of the last pipeline: from the last write, through COMMIT."""
     end = len(statements) - 1

@@ -3,7 +3,9 @@ handler of the domain module to the runner."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from .. import progression as prog
 from ..catalog import Catalog
@@ -18,6 +20,7 @@ from ..model import (
     LedgerEntry,
     Mek,
     Offer,
+    OfferStatus,
     Ownership,
     PrestigeRecord,
     Selection,
@@ -71,55 +74,64 @@ def _owner_scope(mek_id: str) -> Callable[[UnitOfWork], str]:
 
 class _Seen:
     """What this JobSlots met lately, so that a command's first reads travel with its lock (a
-    network store's round trip less): the offers it made or peeked at, whose Mek, job and
-    choices never change, and the pit stop each Mek's job is likely at next (a guess: the body
-    reads under the lock, so a wrong one only costs the round trip it was to save). Bounded:
-    emptied when full."""
+    round trip less on a network store): the open offers it made or looked at (only their Mek,
+    job and choices are used: those never change), and the pit stop each Mek's job is likely
+    at next (a guess: the body reads under the lock, so a wrong one costs the round trip it was
+    to save). At most `LIMIT` of each, the least recently put forgotten first."""
 
-    __slots__ = ("next_stop", "offers")
+    __slots__ = ("_next_stops", "_offers")
 
     LIMIT = 4096
 
     def __init__(self) -> None:
-        self.offers: dict[str, Offer] = {}
-        self.next_stop: dict[tuple[str, str], tuple[int, int]] = {}
+        self._offers: dict[str, Offer] = {}
+        self._next_stops: dict[tuple[str, str], tuple[int, int]] = {}
 
-    def offer(self, offer: Offer) -> Offer:
-        if len(self.offers) >= self.LIMIT:
-            self.offers.clear()
-        self.offers[offer.offer_id] = offer
-        return offer
+    def offer(self, offer_id: str) -> Offer | None:
+        return self._offers.get(offer_id)
 
-    def stop(self, mek_id: str, job_key: str, prestige_sequence: int, number: int) -> None:
-        if len(self.next_stop) >= self.LIMIT:
-            self.next_stop.clear()
-        self.next_stop[(mek_id, job_key)] = (prestige_sequence, number)
+    def remember(self, offer: Offer) -> None:
+        if offer.status is OfferStatus.OPEN:
+            _keep(self._offers, offer.offer_id, offer)
 
-    def stop_reads(self, mek_id: str, job_key: str, *, whole_run: bool = False) -> list[Read]:
-        """The find of offers `open_pit_stop` makes (those of the next pit stop), or `prestige`
-        makes (`whole_run`: those of the current prestige), if that is known."""
-        guess = self.next_stop.get((mek_id, job_key))
-        if guess is None:
+    def forget(self, offer_id: str) -> None:
+        self._offers.pop(offer_id, None)
+
+    def expect(self, mek_id: str, job_key: str, prestige_sequence: int, number: int) -> None:
+        """The Mek's job is next at pit stop `number` of run `prestige_sequence`."""
+        _keep(self._next_stops, (mek_id, job_key), (prestige_sequence, number))
+
+    def pit_stop_reads(self, mek_id: str, job_key: str) -> list[Read]:
+        """The find of the next pit stop's offers `open_pit_stop` makes, if it is expected."""
+        expected = self._next_stops.get((mek_id, job_key))
+        if expected is None:
             return []
-        if whole_run:
-            return [Read.find(OFFERS, mek_id=mek_id, job_key=job_key, prestige_sequence=guess[0])]
-        return [
-            Read.find(
-                OFFERS,
-                mek_id=mek_id,
-                job_key=job_key,
-                prestige_sequence=guess[0],
-                pit_stop_number=guess[1],
-            )
-        ]
+        run, number = expected
+        where = {"prestige_sequence": run, "pit_stop_number": number}
+        return [Read.find(OFFERS, mek_id=mek_id, job_key=job_key, **where)]
+
+    def run_reads(self, mek_id: str, job_key: str) -> list[Read]:
+        """The find of the current run's offers `prestige` makes, if the run is expected."""
+        expected = self._next_stops.get((mek_id, job_key))
+        if expected is None:
+            return []
+        return [Read.find(OFFERS, mek_id=mek_id, job_key=job_key, prestige_sequence=expected[0])]
+
+
+def _keep(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    """Put `key` last in a bounded memo, forgetting the least recently put entry when full."""
+    if memo.pop(key, None) is None and len(memo) >= _Seen.LIMIT:
+        with contextlib.suppress(StopIteration, RuntimeError, KeyError):  # another thread's
+            del memo[next(iter(memo))]
+    memo[key] = value
 
 
 class _OfferPeek:
-    """The offer as a first read shows it (or as this JobSlots saw it: its Mek never changes):
-    its Mek's scope, and the reads the command makes once that is held (a guess from the peek:
-    the body reads again under the lock)."""
+    """The offer as a first read shows it (or, on a first attempt, as this JobSlots saw it: its
+    Mek never changes): its Mek's scope, and the reads the command makes once that is held (a
+    guess from the peek: the body reads again under the lock and checks it holds that scope)."""
 
-    __slots__ = ("_index", "_offer", "_offer_id", "_seen", "_wallet")
+    __slots__ = ("_attempts", "_index", "_offer", "_offer_id", "_seen", "_wallet")
 
     def __init__(self, seen: _Seen, wallet: str, offer_id: str, index: int | None = None) -> None:
         self._seen = seen
@@ -127,13 +139,15 @@ class _OfferPeek:
         self._offer_id = offer_id
         self._index = index  # the choice `select_buff` keeps
         self._offer: Offer | None = None
+        self._attempts = 0
 
     def scopes(self, uow: UnitOfWork) -> Iterable[str]:
-        offer = self._seen.offers.get(self._offer_id)
-        if offer is None:
+        self._attempts += 1
+        offer = self._seen.offer(self._offer_id) if self._attempts == 1 else None
+        if offer is None:  # not seen, or a rerun: what the store holds
             offer = uow.get(OFFERS, (self._offer_id,))
             if offer is not None:
-                self._seen.offer(offer)
+                self._seen.remember(offer)
         self._offer = offer
         return [mek_scope(offer.mek_id)] if offer is not None else []
 
@@ -476,11 +490,12 @@ class JobSlots:
             reads=lambda uow: [
                 *_mek_job_reads(wallet, mek_id, job_key),
                 Read.get(SECRETS, self._secret[1]),
-                *self._seen.stop_reads(mek_id, job_key),
+                *self._seen.pit_stop_reads(mek_id, job_key),
             ],
         )
-        self._seen.stop(mek_id, job_key, offer.prestige_sequence, offer.pit_stop_number)
-        return self._seen.offer(offer)
+        self._seen.expect(mek_id, job_key, offer.prestige_sequence, offer.pit_stop_number)
+        self._seen.remember(offer)
+        return offer
 
     def reroll_offer(
         self, wallet: str, offer_id: str, *, idempotency_key: str | None = None
@@ -499,7 +514,9 @@ class JobSlots:
             also=(peek := _OfferPeek(self._seen, wallet, offer_id)).scopes,
             reads=peek.reads,
         )
-        return self._seen.offer(offer)
+        self._seen.forget(offer_id)  # replaced by `offer`
+        self._seen.remember(offer)
+        return offer
 
     def select_buff(
         self, wallet: str, offer_id: str, index: int, *, idempotency_key: str | None = None
@@ -520,8 +537,8 @@ class JobSlots:
             also=(peek := _OfferPeek(self._seen, wallet, offer_id, index)).scopes,
             reads=peek.reads,
         )
-        self._seen.offers.pop(offer_id, None)  # resolved: no command needs its scope again
-        self._seen.stop(
+        self._seen.forget(offer_id)  # resolved
+        self._seen.expect(
             selection.mek_id,
             selection.job_key,
             selection.prestige_sequence,
@@ -569,10 +586,10 @@ class JobSlots:
                 *_mek_job_reads(wallet, mek_id, job_key),
                 Read.find(ACTIVE_BUFFS, mek_id=mek_id, job_key=job_key, consumed=False),
                 *_totals_reads(wallet, mek_id),
-                *self._seen.stop_reads(mek_id, job_key, whole_run=True),
+                *self._seen.run_reads(mek_id, job_key),
             ],
         )
-        self._seen.stop(mek_id, job_key, record.prestige_number, 1)
+        self._seen.expect(mek_id, job_key, record.prestige_number, 1)
         return record
 
     def prestige_history(

@@ -16,7 +16,7 @@ from ..errors import (
     UnknownSecret,
 )
 from ..model import ActiveBuff, Offer, OfferSecret, OfferStatus, Progression, Selection, replace
-from ..storage.protocol import ACTIVE_BUFFS, OFFERS, PROGRESSIONS, SECRETS, SELECTIONS
+from ..storage.protocol import ACTIVE_BUFFS, OFFERS, PROGRESSIONS, SECRETS, SELECTIONS, mek_scope
 from . import ledger, totals
 from ._context import Context, check_id
 from .slots import checkpoint
@@ -145,6 +145,7 @@ def _open_offer(ctx: Context, wallet: str, offer_id: str) -> Offer:
     offer = ctx.uow.get(OFFERS, (check_id("offer_id", offer_id),))
     if offer is None:
         raise UnknownOffer("offer_id", offer_id, "no such offer")
+    ctx.require_scope(mek_scope(offer.mek_id))  # the scope the command chose from a peek
     check_id("wallet", wallet)
     if ctx.mek(offer.mek_id).wallet != wallet:
         raise NotOwned("offer_id", offer_id, f"is for a Mek wallet {wallet!r} does not own")
